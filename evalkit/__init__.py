@@ -1,0 +1,3 @@
+"""evalkit: rigorous, reproducible performance evaluation of government units."""
+
+__version__ = "0.1.0"
