@@ -91,14 +91,16 @@ def denominate(
     ------
     EvalkitError
         An indicator absent from ``X``, a denominator column absent from ``units`` or not
-        numeric, a unit of ``X`` absent from ``units``, or a denominator that is zero or missing
-        where the indicator has a value (the message names the column and the units).
+        numeric, a unit of ``X`` absent from ``units``, or a denominator that is zero where the
+        indicator has a value (the message names the column and the units).
 
     Notes
     -----
     Convention of COINr's ``Denominate()`` (and the ASEM ``Denominator`` column of iMeta):
-    ``x / d`` with no rescaling. A zero or missing denominator is an error rather than a
-    silent ``inf`` / NaN in a published score.
+    ``x / d`` with no rescaling. A zero denominator is an error rather than a silent ``inf``.
+    A *missing* denominator makes the ratio missing, as in COINr (ASEM: Lao PDR has no
+    ``Energy``, so its ``Elec`` and ``Gas`` ratios are missing and then imputed); the
+    imputation mask then reports it.
 
     Examples
     --------
@@ -144,17 +146,17 @@ def denominate(
             )
             continue
         has_value = X[ind].notna()
-        bad = has_value & (d.isna() | (d == 0))
+        bad = has_value & (d == 0)
         if bad.any():
             problems.append(
                 TableError(
-                    f"denominator column {col!r} is zero or missing for units "
+                    f"denominator column {col!r} is zero for units "
                     f"{list(d.index[bad])[:10]} (indicator {ind!r}); expected a non-zero number",
                     f"{where}.{ind}",
                 )
             )
             continue
-        out[ind] = X[ind] / d.where(has_value, 1.0)
+        out[ind] = X[ind] / d.where(has_value & (d != 0), np.nan)
     _raise(problems, "denomination problems")
     return out
 

@@ -319,6 +319,14 @@ def test_denominator_column_missing_named() -> None:
         denominate(X, {"trade": "Population"}, pd.DataFrame({"GDP": [1.0]}, index=["A"]))
 
 
+def test_missing_denominator_gives_missing_ratio() -> None:
+    # COINr's Denominate: x / NA is NA (ASEM: LAO has no Energy), imputed afterwards
+    X = pd.DataFrame({"elec": [4.0, 2.0]}, index=["A", "B"])
+    units = pd.DataFrame({"Energy": [2.0, np.nan]}, index=["A", "B"])
+    out = denominate(X, {"elec": "Energy"}, units)
+    assert out.loc["A", "elec"] == 2.0 and np.isnan(out.loc["B", "elec"])
+
+
 def test_denominator_zero_named() -> None:
     X = pd.DataFrame({"trade": [1.0, 2.0]}, index=["A", "B"])
     units = pd.DataFrame({"GDP": [1.0, 0.0]}, index=["A", "B"])
