@@ -431,10 +431,11 @@ def winsorise_coinr(
     xw = np.asarray(x, dtype=float).copy()
     obs = ~np.isnan(xw)
     changed = np.zeros(xw.shape, dtype=bool)
-    passed = passes_skew_kurt(excel_skew(xw), excel_kurt(xw), skew_max, kurt_max)
+    s = excel_skew(xw)
+    passed = passes_skew_kurt(s, excel_kurt(xw), skew_max, kurt_max)
     while not passed and changed.sum() < winmax:
         v = xw[obs]
-        hi = excel_skew(xw) >= 0
+        hi = s >= 0
         extreme = v.max() if hi else v.min()
         at = obs & (xw == extreme)
         rest = xw[obs & ~at]
