@@ -285,3 +285,42 @@ def progress_records(tables: Mapping[str, pd.DataFrame], config: Mapping[str, An
     points = pd.concat([red_flags(status, units, cfg, where), yellow_cards(status, cfg, where)],
                        ignore_index=True)
     return status, points
+
+
+def demo_progress(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
+                  rng: np.random.Generator) -> pd.DataFrame:
+    """Synthetic key projects and their monthly schedule progress.
+
+    Townships run 2–3 key projects, departments 0–2 (seed 004 publishes 170 projects for a
+    county). Planned cumulative progress follows a smooth S-curve from the start month
+    (1–3) to 100% at the end month (10–12); actual progress is the plan times a project
+    factor ``clip(1 + 0.07 q + N(0, 0.05), 0.6, 1.15)`` for the unit's quality ``q``, plus
+    monthly noise, kept non-decreasing and within 0–100.
+    """
+    uid = units.index.to_numpy()
+    town = (units["category"].astype(str) == "township").to_numpy()
+    frames = []
+    for p in periods:
+        q_col = quality[p] if p in quality.columns else quality[str(p)]
+        q = q_col.reindex(uid).fillna(0).to_numpy(dtype=float)
+        n_proj = np.where(town, rng.integers(2, 4, len(uid)), rng.integers(0, 3, len(uid)))
+        u = np.repeat(np.arange(len(uid)), n_proj)
+        k = len(u)
+        start = rng.integers(1, 4, k)
+        end = rng.integers(10, 13, k)
+        m = np.arange(1, 13)
+        x = np.clip((m[None, :] - start[:, None] + 1) / (end - start + 1)[:, None], 0, 1)
+        planned = 100 * x * x * (3 - 2 * x)
+        factor = np.clip(1 + 0.07 * q[u] + rng.normal(0, 0.05, k), 0.6, 1.15)
+        actual = planned * factor[:, None] + rng.normal(0, 1.5, (k, 12))
+        actual = np.maximum.accumulate(np.clip(actual, 0, 100), axis=1)
+        seq = pd.Series(u).groupby(u).cumcount().to_numpy() + 1
+        pid = np.array([f"{uid[i]}-P{s}" for i, s in zip(u, seq, strict=True)])
+        names = (units["unit_name"].to_numpy()[u] if "unit_name" in units else uid[u])
+        frames.append(pd.DataFrame({
+            "period": p, "project_id": np.repeat(pid, 12),
+            "project_name": np.repeat([f"{nm}重点项目{s}" for nm, s in
+                                       zip(names, seq, strict=True)], 12),
+            "unit_id": np.repeat(uid[u], 12), "month": np.tile([f"{p}-{i:02d}" for i in m], k),
+            "planned_pct": planned.ravel().round(1), "actual_pct": actual.ravel().round(1)}))
+    return pd.concat(frames, ignore_index=True)

@@ -496,3 +496,72 @@ def tasks_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                                           where="sources.tasks.progress")
         detail |= {"progress": status, "points": points}
     return SourceOutput(score, detail)
+
+
+# --------------------------------------------------------------------------- demo
+def demo_ledger(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
+                rng: np.random.Generator, tasks_per_year: float = 2790.0) -> pd.DataFrame:
+    """A synthetic ledger: about ``tasks_per_year`` tasks a year over all units, ~95% closed.
+
+    Tasks per unit and month ~ Poisson(tasks_per_year / (12 n_units)) (seed 002: 2,790
+    planned, 78 a month, 2,647 closed); 80% are due the month they are planned, the rest one or
+    two months later; a task is closed on time with probability
+    ``logistic(2.0 + 0.9 q)`` for the unit's latent quality ``q`` of the period, otherwise it
+    rolls over for 1 + Geometric(0.5) months and stays open if that passes December or, with
+    probability ``0.2 logistic(−q)``, for good;
+    closed-on-time work is highlighted with probability ``0.04 e^{0.5 q}``.
+    """
+    uid = units.index.to_numpy()
+    n_u = len(uid)
+    lam = tasks_per_year / (12 * n_u)
+    frames = []
+    for p in periods:
+        q_col = quality[p] if p in quality.columns else quality[str(p)]
+        q = q_col.reindex(uid).fillna(0).to_numpy(dtype=float)
+        counts = rng.poisson(lam, size=(n_u, 12))
+        u_idx = np.repeat(np.repeat(np.arange(n_u), 12), counts.ravel())
+        month = np.repeat(np.tile(np.arange(1, 13), n_u), counts.ravel())
+        n = len(u_idx)
+        qq = q[u_idx]
+        due = np.minimum(12, month + rng.choice([0, 1, 2], size=n, p=[0.8, 0.13, 0.07]))
+        on_time = rng.random(n) < 1 / (1 + np.exp(-(2.0 + 0.9 * qq)))
+        early = month + np.floor(rng.random(n) * (due - month + 1)).astype(int)
+        closed = np.where(on_time, early, due + rng.geometric(0.5, size=n)).astype(float)
+        stuck = rng.random(n) < 0.2 / (1 + np.exp(qq))
+        closed[(closed > 12) | (stuck & ~on_time)] = np.nan
+        highlight = on_time & (rng.random(n) < 0.04 * np.exp(0.5 * qq))
+        order = np.lexsort((month, u_idx))
+        seq = pd.Series(u_idx[order]).groupby(u_idx[order]).cumcount().to_numpy() + 1
+        unit = uid[u_idx[order]]
+
+        def cal(m: np.ndarray, p: Any = p) -> list[Any]:
+            return [None if np.isnan(x) else f"{p}-{int(x):02d}" for x in m]
+
+        frames.append(pd.DataFrame({
+            "period": p, "unit_id": unit,
+            "task_id": [f"{u}-{p}-{s:03d}" for u, s in zip(unit, seq, strict=True)],
+            "planned_month": cal(month[order].astype(float)),
+            "due_month": cal(due[order].astype(float)),
+            "closed_month": cal(closed[order]),
+            "rolled_over": (~on_time[order]).astype(int),
+            "highlight": highlight[order]}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _register_demo() -> None:
+    """Register the ledger and project progress with the demo city, when it has the hook."""
+    try:
+        from evalkit.demo import register_demo_tables
+    except ImportError:  # the demo generator is optional for the ledger itself
+        return
+
+    @register_demo_tables("tasks")
+    def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
+              rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+        from evalkit.progress import demo_progress
+
+        return {"tasks_ledger.csv": demo_ledger(units, periods, quality, rng),
+                "project_progress.csv": demo_progress(units, periods, quality, rng)}
+
+
+_register_demo()
