@@ -319,8 +319,10 @@ def ahp_group(items: Sequence[str], data: pd.DataFrame | None, params: dict[str,
         raise MethodError("ahp_group needs 'matrices': a list of pairwise matrices, one per "
                           "expert", f"{where}.matrices")
     ri = str(params.get("ri_table", "saaty_1980"))
-    a = np.stack([pairwise_matrix({"matrix": m}, items, f"{where}.matrices[{k}]")
+    a = np.stack([_read_matrix(m, len(items), f"{where}.matrices[{k}]")
                   for k, m in enumerate(mats)])
+    for k in range(len(a)):
+        check_reciprocal(a[k], items, f"{where}.matrices[{k}]")
     lam = params.get("expert_weights")
     lam = np.full(len(a), 1.0 / len(a)) if lam is None else np.asarray(lam, dtype=float)
     if lam.shape != (len(a),) or np.any(lam < 0) or lam.sum() <= 0:
