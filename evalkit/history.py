@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.demo import register_demo_tables
 from evalkit.errors import EvalkitError, SpecError, TableError, raise_all
 
 RULE_KEYS = {"id", "when", "periods", "flag", "label", "category_change"}
@@ -600,3 +601,21 @@ def plot_unit_trend(trend: pd.DataFrame, ax: Any = None, lang: str = "zh") -> An
     ax.set_xlabel(lab["period"])
     fig.tight_layout()
     return fig
+
+
+#: The consecutive-period rules of seed 004, as the demo spec declares them.
+DEMO_RULES: dict[str, Any] = {"rules": [
+    {"id": "last_twice", "when": "rank_from_bottom <= 1", "periods": 2,
+     "flag": "last_two_periods", "label": "连续两年排名最后一位"},
+    {"id": "bottom_three_thrice", "when": "rank_from_bottom <= 3", "periods": 3,
+     "flag": "bottom_three_three_periods", "label": "连续三年排在后三位"},
+    {"id": "top_ten_thrice", "when": "rank <= 10", "periods": 3,
+     "flag": "top_ten_three_periods", "label": "连续3年考核排位前10位"},
+]}
+
+
+@register_demo_tables("history", spec={"history": DEMO_RULES})
+def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
+          rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """No tables: history reads the Results; the hook only adds the rules to the demo spec."""
+    return {}

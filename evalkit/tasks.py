@@ -68,6 +68,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.demo import register_demo_tables
 from evalkit.errors import EvalkitError, SpecError, TableError, raise_all
 from evalkit.sources import SourceOutput, register_source
 
@@ -548,20 +549,20 @@ def demo_ledger(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
     return pd.concat(frames, ignore_index=True)
 
 
-def _register_demo() -> None:
-    """Register the ledger and project progress with the demo city, when it has the hook."""
-    try:
-        from evalkit.demo import register_demo_tables
-    except ImportError:  # the demo generator is optional for the ledger itself
-        return
-
-    @register_demo_tables("tasks")
-    def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
-              rng: np.random.Generator) -> dict[str, pd.DataFrame]:
-        from evalkit.progress import demo_progress
-
-        return {"tasks_ledger.csv": demo_ledger(units, periods, quality, rng),
-                "project_progress.csv": demo_progress(units, periods, quality, rng)}
+#: What the demo spec gets from the ledger (merged by :func:`evalkit.demo.demo_spec`).
+DEMO_SPEC: dict[str, Any] = {
+    "data": {"tasks_ledger": {"file": "tasks_ledger.csv"},
+             "project_progress": {"file": "project_progress.csv"}},
+    "sources": {"tasks": {"weight": 0.1, "ledger": "tasks_ledger", "scale": 30,
+                          "progress": {"table": "project_progress"}}},
+}
 
 
-_register_demo()
+@register_demo_tables("tasks", spec=DEMO_SPEC)
+def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
+          rng: np.random.Generator) -> dict[str, pd.DataFrame]:
+    """The demo city's ledger and key-project progress (see :func:`demo_ledger`)."""
+    from evalkit.progress import demo_progress
+
+    return {"tasks_ledger.csv": demo_ledger(units, periods, quality, rng),
+            "project_progress.csv": demo_progress(units, periods, quality, rng)}
