@@ -174,7 +174,8 @@ class Veto(_Strict):
 class Points(_Strict):
     """Points rules (加分 / 扣分).
 
-    ``total = weighted score + min(Σ bonus, bonus_cap) − deductions``, where a yellow card's points count ``yellow_card_multiplier`` times."""
+    ``total = weighted score + min(Σ bonus, bonus_cap) − deductions``,
+    where a yellow card's points count ``yellow_card_multiplier`` times."""
 
     bonus_cap: float | None = Field(5.0, ge=0)
     deduction_cap: float | None = Field(None, ge=0)
@@ -321,7 +322,7 @@ def _coinr_hierarchy(meta: pd.DataFrame, where: str, scoring: Scoring | None
 
     def opt(row: pd.Series, col: str) -> Any:
         v = row.get(col)
-        return None if v is None or (isinstance(v, float) and pd.isna(v)) else v
+        return None if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else v
 
     persp, inds = [], []
     for _, row in meta.iterrows():
@@ -555,6 +556,8 @@ def _check_treatment(spec: Spec) -> list[EvalkitError]:
         if method not in reg:
             out.append(SpecError(f"unknown method {method!r}; expected one of {sorted(reg)}",
                                  f"treatment.{key}.method"))
+    if not out:
+        out += treatment.validate_treatment(spec.raw.get("treatment"), "treatment")
     return out
 
 

@@ -132,7 +132,8 @@ def numeric_column(df: pd.DataFrame, column: str, problems: list[EvalkitError],
 def _rows(mask: np.ndarray, limit: int = 5) -> str:
     idx = np.flatnonzero(mask)
     shown = ", ".join(str(i + 2) for i in idx[:limit])
-    return shown + (f" (+{len(idx) - limit} more)" if len(idx) > limit else "")
+    more = f" (+{len(idx) - limit} more)" if len(idx) > limit else ""
+    return ("row " if len(idx) == 1 else "rows ") + shown + more
 
 
 def load_tables(spec: Spec) -> dict[str, pd.DataFrame]:
@@ -167,7 +168,7 @@ def check_units(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> p
         return df
     ids = df["unit_id"].astype("string").str.strip()
     if ids.isna().any():
-        problems.append(TableError(f"empty unit_id in row(s) {_rows(ids.isna().to_numpy())}",
+        problems.append(TableError(f"empty unit_id in {_rows(ids.isna().to_numpy())}",
                                    f"{src}, column 'unit_id'"))
     dup = ids.duplicated(keep=False) & ids.notna()
     if dup.any():
@@ -233,7 +234,7 @@ def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
         if unknown.any():
             problems.append(TableError(
                 f"unknown indicator id(s) {sorted(set(long.loc[unknown, 'indicator_id']))[:10]}"
-                f" in rows {_rows(unknown.to_numpy())}; the spec declares {len(ind_ids)} "
+                f" in {_rows(unknown.to_numpy())}; the spec declares {len(ind_ids)} "
                 "indicators", f"{src}, column 'indicator_id'"))
             long = long[~unknown]
     if "period" not in long.columns:
@@ -245,11 +246,11 @@ def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
     if unknown_u.any():
         problems.append(TableError(
             f"unknown unit id(s) {sorted(set(long.loc[unknown_u, 'unit_id'].fillna('?')))[:10]}"
-            f" in rows {_rows(unknown_u.to_numpy())}; not in the units table",
+            f" in {_rows(unknown_u.to_numpy())}; not in the units table",
             f"{src}, column 'unit_id'"))
     dup = long.duplicated(["period", "unit_id", "indicator_id"], keep=False)
     if dup.any():
-        problems.append(TableError(f"duplicate period × unit × indicator rows: "
+        problems.append(TableError(f"duplicate period × unit × indicator: "
                                    f"{_rows(dup.to_numpy())}", src))
     for ind in spec.indicators:
         if ind.range is None:
@@ -286,17 +287,17 @@ def check_points(df: pd.DataFrame, units: pd.DataFrame, problems: list[EvalkitEr
     bad_kind = ~out["kind"].isin(POINT_KINDS)
     if bad_kind.any():
         problems.append(TableError(f"unknown kind {sorted(set(out.loc[bad_kind, 'kind']))} in "
-                                   f"rows {_rows(bad_kind.to_numpy())}; expected one of "
+                                   f"{_rows(bad_kind.to_numpy())}; expected one of "
                                    f"{list(POINT_KINDS)}", f"{src}, column 'kind'"))
     neg = (out["points"] < 0).to_numpy()
     if neg.any():
-        problems.append(TableError(f"negative points in rows {_rows(neg)}; give deductions as "
+        problems.append(TableError(f"negative points in {_rows(neg)}; give deductions as "
                                    "positive numbers with kind 'deduction'",
                                    f"{src}, column 'points'"))
     unknown = ~out["unit_id"].isin(units.index)
     if unknown.any():
         problems.append(TableError(f"unknown unit id(s) {sorted(set(out.loc[unknown, 'unit_id']))}"
-                                   f" in rows {_rows(unknown.to_numpy())}",
+                                   f" in {_rows(unknown.to_numpy())}",
                                    f"{src}, column 'unit_id'"))
     if "period" in out.columns:
         out["period"] = out["period"].astype("string").str.replace(r"\.0$", "", regex=True)
