@@ -1,0 +1,16 @@
+"""Mutual peer rating (互评): schemes, impartial selection, reliability and a bench.
+
+Modules: :mod:`~evalkit.peer.data` (input and ballot validity), :mod:`~evalkit.peer.schemes`
+(registry of scoring schemes), :mod:`~evalkit.peer.selection` (top-k and impartial
+mechanisms), :mod:`~evalkit.peer.reliability` (ICC, Krippendorff's α, rater diagnostics,
+reciprocity), :mod:`~evalkit.peer.simulate` and :mod:`~evalkit.peer.bench` (the scheme
+bench), :mod:`~evalkit.peer.source` (the ``peer`` source of ``evaluate``),
+:mod:`~evalkit.peer.plots` (charts and the unit-report section).
+"""
+
+from evalkit.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
+from evalkit.peer.schemes import SCHEMES, Design, additive_fit, check_design
+from evalkit.peer.selection import SELECTIONS, impartiality_violations
+
+__all__ = ["SCHEMES", "SELECTIONS", "Design", "additive_fit", "check_design", "icc_oneway",
+           "impartiality_violations", "kripp_alpha", "rater_diagnostics", "reciprocity"]
