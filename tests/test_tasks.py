@@ -187,7 +187,7 @@ def test_month_outside_period_names_row() -> None:
     cal = pd.DataFrame({"period": 2025, "unit_id": "T01", "task_id": ["a"],
                         "planned_month": ["2024-12"], "due_month": ["2025-01"],
                         "closed_month": [None]})
-    with pytest.raises(TableError, match="planned_month.*2024-12 lies outside period 2025"):
+    with pytest.raises(TableError, match=r"planned_month.*2024-12 lies outside period 2025"):
         summarise_ledger(cal)
 
 
