@@ -1,0 +1,122 @@
+"""Aggregation methods against scipy/statsmodels oracles; points, ranks, grades, quotas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from statsmodels.stats.weightstats import DescrStatsW
+
+from evalkit.aggregate import AGGREGATION, assign_grades, points_totals, rank_within
+from evalkit.spec import Grade
+
+rng = np.random.default_rng(0)
+XS = rng.uniform(1, 100, (20, 5))
+WS = rng.uniform(0.1, 3, (20, 5))
+
+
+def test_arithmetic_geometric_harmonic_against_scipy() -> None:
+    a, _ = AGGREGATION["arithmetic"](XS, WS)
+    g, _ = AGGREGATION["geometric"](XS, WS)
+    h, _ = AGGREGATION["harmonic"](XS, WS)
+    for i in range(len(XS)):
+        assert a[i] == pytest.approx(np.average(XS[i], weights=WS[i]))
+        assert g[i] == pytest.approx(stats.gmean(XS[i], weights=WS[i]))
+        assert h[i] == pytest.approx(stats.hmean(XS[i], weights=WS[i]))
+
+
+def test_weighted_median_against_statsmodels() -> None:
+    m, _ = AGGREGATION["median"](XS, WS)
+    for i in range(len(XS)):
+        oracle = DescrStatsW(XS[i], weights=WS[i]).quantile([0.5], return_pandas=False)[0]
+        assert m[i] == pytest.approx(oracle)
+
+
+@pytest.mark.parametrize("method", sorted(AGGREGATION))
+def test_shares_sum_to_one_and_weights_renormalise(method: str) -> None:
+    agg, sh = AGGREGATION[method](XS, WS)
+    np.testing.assert_allclose(sh.sum(axis=1), 1.0)
+    agg2, _ = AGGREGATION[method](XS, 7.5 * WS)           # scaling weights changes nothing
+    np.testing.assert_allclose(agg, agg2)
+    W0 = WS.copy()
+    W0[:, 0] = 0.0                                          # a dropped child is ignored
+    X0 = XS.copy()
+    X0[:, 0] = np.nan
+    agg3, _ = AGGREGATION[method](X0, W0)
+    agg4, _ = AGGREGATION[method](XS[:, 1:], WS[:, 1:])
+    np.testing.assert_allclose(agg3, agg4)
+    lo, hi = XS.min(axis=1), XS.max(axis=1)
+    assert np.all((agg >= lo - 1e-9) & (agg <= hi + 1e-9))  # a mean lies between its parts
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.0, 100.0), min_size=2, max_size=6))
+def test_mean_ordering_harmonic_le_geometric_le_arithmetic(x: list[float]) -> None:
+    X = np.array([x])
+    W = np.ones_like(X)
+    a = AGGREGATION["arithmetic"](X, W)[0][0]
+    g = AGGREGATION["geometric"](X, W)[0][0]
+    h = AGGREGATION["harmonic"](X, W)[0][0]
+    assert h <= g + 1e-9 <= a + 2e-9
+    if min(x) == 0:
+        assert g == 0 and h == 0                         # stated zero convention
+
+
+def test_points_rules() -> None:
+    units = pd.Index(["A", "B", "C"])
+    rec = pd.DataFrame({"unit_id": ["A", "A", "B", "B", "C"],
+                        "kind": ["bonus", "bonus", "deduction", "yellow_card", "veto"],
+                        "points": [4.0, 3.0, 1.0, 1.5, 0.0], "reason": [""] * 5})
+    per, applied = points_totals(rec, units, bonus_cap=5, deduction_cap=None,
+                                 yellow_multiplier=2)
+    assert per.loc["A", "bonus"] == 5                    # min(4 + 3, 5)
+    assert per.loc["B", "deductions"] == 1 + 2 * 1.5     # yellow card counts double
+    assert per["veto"].tolist() == [False, False, True]
+    sums = applied.groupby(["unit_id", "kind"])["applied"].sum()
+    assert sums["A"].sum() == pytest.approx(5)           # capped records still add up
+
+
+def test_rank_ties_and_bottom() -> None:
+    total = pd.Series([90.004, 90.001, 80, 70, 70], index=list("abcde"))
+    cat = pd.Series(["x"] * 5, index=total.index)
+    rank, n, rfb = rank_within(total, cat, decimals=2, ties="min")
+    assert rank.tolist() == [1, 1, 3, 4, 4]              # equal after rounding: shared rank
+    assert n.tolist() == [5] * 5
+    assert rfb.tolist() == [4, 4, 3, 1, 1]               # both last units are last
+
+
+def _levels() -> list[Grade]:
+    return [Grade(id="A", min_score=80, quota=0.2), Grade(id="B", min_score=60),
+            Grade(id="C")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(40, 100), min_size=1, max_size=40),
+       st.lists(st.booleans(), min_size=40, max_size=40))
+def test_quota_never_exceeded_and_veto_respected(scores: list[int], veto: list[bool]) -> None:
+    total = pd.Series(scores, dtype=float)
+    cat = pd.Series(["x"] * len(scores))
+    v = pd.Series(veto[: len(scores)])
+    g = assign_grades(total, cat, v, _levels(), "floor", "demote", veto_max=1, decimals=2)
+    assert (g == 0).sum() <= int(np.floor(0.2 * len(scores)))   # quota
+    assert not ((g == 0) & v).any()                              # veto: never the top grade
+    # a unit with a grade better than another never has a lower score, among non-vetoed units
+    ok = ~v
+    for i in np.flatnonzero(ok):
+        for j in np.flatnonzero(ok):
+            if g[i] < g[j]:
+                assert total[i] >= total[j]
+    assert ((g < 2) <= (total >= 60)).all()                      # min scores respected
+
+
+def test_quota_ties_demote_or_admit() -> None:
+    total = pd.Series([95, 90, 90, 70, 65, 60, 55, 50, 45, 40], dtype=float)
+    cat = pd.Series(["x"] * 10)
+    v = pd.Series([False] * 10)
+    demote = assign_grades(total, cat, v, _levels(), "floor", "demote", 2, 2)
+    admit = assign_grades(total, cat, v, _levels(), "floor", "admit", 2, 2)
+    assert (demote == 0).tolist()[:3] == [True, False, False]   # quota 2, tie at the edge
+    assert (admit == 0).tolist()[:3] == [True, True, True]

@@ -1,0 +1,117 @@
+"""Scoring methods: hand-computed and published values, oracles, and properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from evalkit.errors import EvalkitError
+from evalkit.scoring import SCORING, score_matrix
+
+X = np.array([2.0, 4.0, 10.0, np.nan, 6.0])
+
+
+def test_minmax_hand_values() -> None:
+    # (x - 2) / (10 - 2) * 100
+    np.testing.assert_allclose(SCORING["minmax"](X, direction="benefit"),
+                               [0, 25, 100, np.nan, 50])
+    np.testing.assert_allclose(SCORING["minmax"](X, direction="cost"),
+                               [100, 75, 0, np.nan, 50])
+    # target 6: distances 4, 2, 4, -, 0 → oriented -d: min -4, max 0
+    np.testing.assert_allclose(SCORING["minmax"](X, direction="target", target=6.0),
+                               [0, 50, 0, np.nan, 100])
+
+
+def test_goalposts_hdi_life_expectancy() -> None:
+    """UNDP HDR technical notes: health index = (LE − 20) / (85 − 20), goalposts 20 and 85."""
+    le = np.array([20.0, 85.0, 72.6, 90.0, 10.0])
+    got = SCORING["goalposts"](le, direction="benefit", lower=20, upper=85, scale=1.0)
+    np.testing.assert_allclose(got, [0, 1, (72.6 - 20) / 65, 1, 0])  # truncated at both ends
+    raw = SCORING["goalposts"](le, direction="benefit", lower=20, upper=85, scale=1.0,
+                               truncate=False)
+    assert raw[3] > 1 and raw[4] < 0
+
+
+def test_target_ratio_and_cap() -> None:
+    x = np.array([50.0, 100.0, 130.0])
+    np.testing.assert_allclose(SCORING["target_ratio"](x, direction="benefit", target=100),
+                               [50, 100, 100])
+    np.testing.assert_allclose(SCORING["target_ratio"](x, direction="benefit", target=100,
+                                                       cap=1.2), [50, 100, 120])
+    np.testing.assert_allclose(SCORING["target_ratio"](x, direction="cost", target=100),
+                               [100, 100, 100 * 100 / 130])
+
+
+def test_zscore_against_scipy() -> None:
+    x = np.array([3.0, 7.0, 1.0, 9.0, 5.0])
+    np.testing.assert_allclose(SCORING["zscore"](x, direction="benefit"),
+                               stats.zscore(x, ddof=1))
+    np.testing.assert_allclose(SCORING["zscore"](x, direction="benefit", center=50, spread=10),
+                               50 + 10 * stats.zscore(x, ddof=1))
+
+
+def test_percentile_is_percent_rank() -> None:
+    # dplyr::percent_rank(c(1, 2, 2, 5)) = 0, 1/3, 1/3, 1
+    np.testing.assert_allclose(SCORING["percentile"](np.array([1.0, 2, 2, 5]),
+                                                     direction="benefit"),
+                               [0, 100 / 3, 100 / 3, 100])
+
+
+def test_bands() -> None:
+    f = SCORING["bands"]
+    x = np.array([50.0, 60.0, 85.0, 95.0, np.nan])
+    np.testing.assert_allclose(f(x, direction="benefit", thresholds=[60, 80, 90],
+                                 scores=[0, 60, 80, 100]), [0, 60, 80, 100, np.nan])
+    # cost: accidents ≤ 0 → 100, ≤ 2 → 80, ≤ 5 → 50, more → 0
+    acc = np.array([0.0, 2.0, 3.0, 9.0])
+    np.testing.assert_allclose(f(acc, direction="cost", thresholds=[0, 2, 5],
+                                 scores=[0, 50, 80, 100]), [100, 80, 50, 0])
+    with pytest.raises(EvalkitError, match="one more score"):
+        f(x, direction="benefit", thresholds=[1, 2], scores=[1, 2])
+
+
+def test_target_distance() -> None:
+    x = np.array([80.0, 90.0, 100.0, 110.0])
+    np.testing.assert_allclose(SCORING["target_distance"](x, direction="benefit", target=100),
+                               [0, 50, 100, 100])
+
+
+@pytest.mark.parametrize("method", ["minmax", "zscore", "rank", "percentile"])
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(-1000, 1000), min_size=3, max_size=30, unique=True),
+       st.floats(0.01, 1e3), st.floats(-1e3, 1e3))
+def test_distribution_methods_invariant_to_unit_of_measure(method: str, x: list[int],
+                                                           a: float, b: float) -> None:
+    """Changing the unit (x → a·x + b, a > 0) changes no score; cost reverses the order."""
+    x = np.array(x, dtype=float) / 7.0
+    f = SCORING[method]
+    np.testing.assert_allclose(f(a * x + b, direction="benefit"), f(x, direction="benefit"),
+                               rtol=1e-6, atol=1e-6)
+    s, c = f(x, direction="benefit"), f(x, direction="cost")
+    assert np.all(np.sign(np.subtract.outer(s, s)) == -np.sign(np.subtract.outer(c, c)))
+
+
+@pytest.mark.parametrize("method", sorted(SCORING))
+def test_every_method_cost_score_falls_as_value_rises(method: str) -> None:
+    x = np.linspace(1, 100, 12)
+    params = {"goalposts": {"lower": 0, "upper": 120},
+              "bands": {"thresholds": [20, 50, 80], "scores": [0, 40, 70, 100]}}.get(method, {})
+    s = SCORING[method](x, direction="cost", target=30.0, **params)
+    assert np.all(np.diff(s) <= 1e-12), s
+    assert s[0] > s[-1]
+    b = SCORING[method](x, direction="benefit", target=130.0, **params)
+    assert np.all(np.diff(b) >= -1e-12)
+    assert np.isnan(SCORING[method](np.array([1.0, np.nan, 3.0]), direction="benefit",
+                                    target=2.0, **params)[1])
+
+
+def test_score_matrix_scores_within_category() -> None:
+    raw = np.array([[1.0], [3.0], [100.0], [300.0]])
+    groups = np.array([0, 0, 1, 1])
+    s = score_matrix(raw, groups, [("minmax", "benefit", None, "category", {})])
+    np.testing.assert_allclose(s[:, 0], [0, 100, 0, 100])
+    s = score_matrix(raw, groups, [("minmax", "benefit", None, "all", {})])
+    np.testing.assert_allclose(s[:, 0], 100 * (raw[:, 0] - 1) / 299)
