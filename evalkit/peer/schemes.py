@@ -594,26 +594,32 @@ def bradley_terry(R: Any, design: Design | None = None, alpha: float = 0.1) -> n
 
 
 # ---------------------------------------------------------------------------- design checks
-def design_problems(R: np.ndarray, requires: str) -> list[str]:
-    """What in a single rating matrix violates a scheme's design requirement (empty if fine)."""
+def design_problems(R: np.ndarray, requires: str,
+                    rater_unit: np.ndarray | None = None) -> list[str]:
+    """What in a single rating matrix violates a scheme's design requirement (empty if fine).
+
+    ``rater_unit`` (column of each ballot's own unit, ``-1`` for outsiders; default the
+    diagonal of a square ``R``) marks the cells a complete design may leave empty.
+    """
     A = np.asarray(R, dtype=float)
     obs = ~np.isnan(A)
+    m, n = A.shape
     out: list[str] = []
     unrated = np.flatnonzero(obs.sum(0) == 0)
     if unrated.size and requires != "any":
         out.append(f"{unrated.size} ratee(s) have no rating (columns {unrated[:5].tolist()})")
     if requires == "complete":
-        m, n = A.shape
         expect = np.ones((m, n), bool)
-        if m == n:
-            np.fill_diagonal(expect, False)
+        ru = (np.arange(n) if m == n else np.full(m, -1)) if rater_unit is None \
+            else np.asarray(rater_unit)
+        own = ru >= 0
+        expect[np.flatnonzero(own), ru[own]] = False
         gaps = expect & ~obs
         if gaps.any():
             r = np.flatnonzero(gaps.any(1))
             out.append(f"{int(gaps.sum())} rating(s) missing in a design that must be "
                        f"complete (ballots {r[:5].tolist()} …)")
     if requires == "connected":
-        m, n = A.shape
         rr, cc = np.nonzero(obs)
         g = coo_matrix((np.ones(rr.size), (rr, m + cc)), shape=(m + n, m + n))
         _, lab = connected_components(g, directed=False)
@@ -625,10 +631,11 @@ def design_problems(R: np.ndarray, requires: str) -> list[str]:
     return out
 
 
-def check_design(R: np.ndarray, key: str, where: str | None = None) -> None:
+def check_design(R: np.ndarray, key: str, where: str | None = None,
+                 rater_unit: np.ndarray | None = None) -> None:
     """Raise :class:`MethodError` when ``R`` does not meet scheme ``key``'s requirement."""
     func = SCHEMES.get(key, where)
-    probs = design_problems(R, func.requires)
+    probs = design_problems(R, func.requires, rater_unit)
     if probs:
         raise MethodError(f"scheme {key!r} needs a {func.requires} design: " + "; ".join(probs)
                           + "; expected a fuller design or a scheme for any design (e.g. "
