@@ -1,0 +1,85 @@
+"""Per-unit evaluation reports in batch, from parameterized notebooks.
+
+The notebooks ``notebooks/unit_report.ipynb`` and ``notebooks/overview.ipynb`` hold no logic:
+each cell calls one helper from here. :func:`run_reports` executes them for every unit in
+warm kernels (local worker processes, or a Dask cluster), writes HTML without code cells,
+an ``index.html`` and keeps the executed notebooks; :func:`cli_main` is ``evalkit report``.
+
+Examples
+--------
+>>> import evalkit.report as rp                                   # doctest: +SKIP
+>>> view = rp.unit_view("results/demo", "T01", "zh")              # doctest: +SKIP
+>>> rp.header(view); rp.perspective_chart(view)                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalkit.report.data import UnitView, load_results, unit_view
+from evalkit.report.html import ranking_html, report_links
+from evalkit.report.plots import grade_counts, perspective_chart, totals_by_category
+from evalkit.report.sections import extra_sections
+from evalkit.report.tables import (
+    HTMLBlock,
+    change_table,
+    header,
+    indicator_table,
+    methods_appendix,
+    points_table,
+    section,
+    sources_table,
+)
+
+__all__ = [
+    "HTMLBlock", "UnitView", "change_table", "cli_main", "extra_sections", "grade_counts",
+    "header", "indicator_table", "load_results", "methods_appendix", "overview_header",
+    "perspective_chart", "points_table", "ranking", "run_reports", "sources_table",
+    "totals_by_category", "unit_view", "warm_up",
+]
+
+
+def warm_up() -> None:
+    """Import and exercise what a report needs, once per kernel (fonts, SVG backend)."""
+    from evalkit.report.plots import bar_markers
+
+    bar_markers(["预热"], [1.0], {"m": [1.0]}, "x")
+
+
+def overview_header(results_dir: str, lang: str = "zh") -> HTMLBlock:
+    """Title of the overview page: evaluation name and current period."""
+    from html import escape
+
+    from evalkit.report.data import current_period
+    from evalkit.report.i18n import t
+
+    res = load_results(results_dir)
+    ev = (res.spec or {}).get("evaluation", {}) if isinstance(res.spec, dict) else {}
+    name = ev.get("name_en" if lang == "en" else "name") or ev.get("name") or ev.get("id", "")
+    return HTMLBlock(f"<header class='ek-header'><h1>{escape(t('overview_title', lang))}"
+                     f"</h1><p>{escape(str(name))} · {escape(t('period', lang))} "
+                     f"{escape(str(current_period(res)))}</p></header>")
+
+
+def ranking(results_dir: str, lang: str = "zh", link_reports: bool = True) -> HTMLBlock:
+    """The published ranking by category; unit names link to ``<unit>.html`` reports."""
+    from evalkit.report.i18n import t
+
+    res = load_results(results_dir)
+    links = report_links(res.tables["totals"]["unit_id"].astype(str).unique().tolist()) \
+        if link_reports else None
+    return section(t("ranking", lang), ranking_html(res, lang, links))
+
+
+def run_reports(*args: Any, **kwargs: Any) -> Any:
+    """See :func:`evalkit.report.runner.run_reports`."""
+    from evalkit.report.runner import run_reports as run
+
+    return run(*args, **kwargs)
+
+
+def cli_main(argv: list[str]) -> int:
+    """``evalkit report`` (see :func:`evalkit.report.runner.cli_main`)."""
+    from evalkit.report.runner import cli_main as main
+
+    return main(argv)

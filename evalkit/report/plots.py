@@ -1,0 +1,174 @@
+"""Light SVG charts for the reports (matplotlib, text kept as text).
+
+Charts are drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot state, nothing to
+close) and returned as :class:`SVGBlock` strings that Jupyter displays inline and nbconvert
+copies into the HTML. ``svg.fonttype='none'`` keeps Chinese labels as ``<text>`` that the
+browser renders; :func:`evalkit.report.fonts.setup_matplotlib` registers a CJK font for
+measuring the labels when the machine has one.
+
+Examples
+--------
+>>> from evalkit.report.plots import bar_markers
+>>> svg = bar_markers(["经济发展", "民生"], [80.0, 60.0], {"中位数": [70.0, 65.0]}, "得分")
+>>> "经济发展" in svg and svg.lstrip().startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from evalkit.report.data import UnitView, table
+from evalkit.report.fonts import setup_matplotlib
+from evalkit.report.i18n import t
+from evalkit.report.tables import names
+
+#: Colours (colour-blind safe, Okabe–Ito).
+UNIT_COLOUR, MEDIAN_COLOUR, BEST_COLOUR = "#0072B2", "#E69F00", "#009E73"
+MARKERS = ("|", "D", "o", "s")
+
+
+class SVGBlock(str):
+    """A string of SVG that Jupyter displays as an image (``_repr_svg_``)."""
+
+    def _repr_svg_(self) -> str:
+        return str(self)
+
+
+def to_svg(fig: object) -> SVGBlock:
+    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # type: ignore[attr-defined]
+    text = buf.getvalue()
+    return SVGBlock(text[text.index("<svg"):])
+
+
+def bar_markers(labels: Sequence[str], values: Sequence[float],
+                markers: Mapping[str, Sequence[float]], xlabel: str,
+                bar_label: str = "", xmax: float = 100.0) -> SVGBlock:
+    """Horizontal bars (``values``) with reference markers per row (e.g. median, best).
+
+    Parameters
+    ----------
+    labels : row labels (top to bottom).
+    values : bar length per row.
+    markers : legend label -> one value per row, drawn as a marker on the row.
+    xlabel, bar_label : axis label and the bars' legend label.
+    xmax : upper end of the axis (the point scale).
+    """
+    from matplotlib.figure import Figure
+
+    setup_matplotlib()
+    n = len(labels)
+    fig = Figure(figsize=(6.4, 0.42 * n + 0.9))
+    ax = fig.subplots()
+    y = np.arange(n)[::-1]
+    ax.barh(y, np.asarray(values, dtype=float), color=UNIT_COLOUR, height=0.55,
+            label=bar_label or None)
+    colours = (MEDIAN_COLOUR, BEST_COLOUR, "#CC79A7", "#56B4E9")
+    for i, (name, vals) in enumerate(markers.items()):
+        ax.scatter(np.asarray(vals, dtype=float), y, marker=MARKERS[i % 4], s=60, zorder=3,
+                   color=colours[i % 4], label=name, linewidths=2)
+    ax.set_yticks(y, [str(s) for s in labels])
+    ax.set_xlim(0, xmax)
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1 + len(markers),
+              frameon=False)
+    return to_svg(fig)
+
+
+def perspective_frame(view: UnitView) -> pd.DataFrame:
+    """Perspective scores of the unit with the median and best of its category.
+
+    Perspectives are the ``nodes`` that hold indicators (``perspective_id`` of
+    ``meta_indicators``), in metadata order; median and best are taken over the units of
+    the same category in the current period (a groupby over the Results rows).
+    """
+    nodes = table(view.res, "nodes")
+    cur = nodes.loc[(nodes["period"] == view.period)
+                    & nodes["unit_id"].isin(view.peers["unit_id"])]
+    meta = table(view.res, "meta_indicators")
+    persp = list(dict.fromkeys(meta["perspective_id"])) if meta is not None else \
+        list(dict.fromkeys(cur["node_id"]))
+    cur = cur.loc[cur["node_id"].isin(persp)]
+    stats = cur.groupby("node_id")["score"].agg(["median", "max"])
+    mine = cur.loc[cur["unit_id"] == view.unit_id].set_index("node_id")["score"]
+    out = pd.DataFrame({"unit": mine, "median": stats["median"], "best": stats["max"]})
+    return out.reindex([p for p in persp if p in out.index])
+
+
+def perspective_chart(view: UnitView) -> SVGBlock:
+    """The unit's perspective scores against its category's median and best (SVG)."""
+    lang = view.lang
+    df = perspective_frame(view)
+    pnames = names(view.res, "meta_nodes", "node_id", lang)
+    labels = [str(pnames.get(str(p), p)) for p in df.index]
+    return bar_markers(labels, df["unit"].to_numpy(),
+                       {t("category_median", lang): df["median"].to_numpy(),
+                        t("category_best", lang): df["best"].to_numpy()},
+                       t("score", lang), t("this_unit", lang))
+
+
+def totals_by_category(res: object, lang: str) -> SVGBlock:
+    """Distribution of the current totals by category: one dot per unit, median marked."""
+    from matplotlib.figure import Figure
+
+    from evalkit.report.data import current_period
+
+    setup_matplotlib()
+    totals = table(res, "totals")
+    cur = totals.loc[totals["period"] == current_period(res)]
+    cats = list(dict.fromkeys(cur["category"]))
+    cnames = names(res, "meta_categories", "category", lang)
+    fig = Figure(figsize=(6.4, 0.6 * len(cats) + 1.0))
+    ax = fig.subplots()
+    code = cur["category"].map({c: i for i, c in enumerate(cats)}).to_numpy(dtype=float)
+    rng = np.random.default_rng(0)
+    jitter = rng.uniform(-0.15, 0.15, len(cur))
+    ax.scatter(cur["total"].to_numpy(dtype=float), code + jitter, s=12, color=UNIT_COLOUR,
+               alpha=0.7)
+    med = cur.groupby("category")["total"].median().reindex(cats)
+    ax.scatter(med.to_numpy(), np.arange(len(cats)), marker="|", s=400, color=MEDIAN_COLOUR,
+               label=t("category_median", lang), linewidths=2)
+    ax.set_yticks(np.arange(len(cats)), [str(cnames.get(str(c), c)) for c in cats])
+    ax.invert_yaxis()
+    ax.set_xlabel(t("total", lang))
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    return to_svg(fig)
+
+
+def grade_counts(res: object, lang: str) -> SVGBlock:
+    """Number of units per grade in each category (stacked horizontal bars)."""
+    from matplotlib.figure import Figure
+
+    from evalkit.report.data import current_period
+
+    setup_matplotlib()
+    totals = table(res, "totals")
+    cur = totals.loc[totals["period"] == current_period(res)]
+    counts = pd.crosstab(cur["category"], cur["grade"])
+    grades = table(res, "meta_grades")
+    if grades is not None:
+        counts = counts.reindex(columns=[g for g in grades["grade"] if g in counts.columns])
+    gnames = names(res, "meta_grades", "grade", lang)
+    cnames = names(res, "meta_categories", "category", lang)
+    fig = Figure(figsize=(6.4, 0.5 * len(counts) + 1.0))
+    ax = fig.subplots()
+    left = np.zeros(len(counts))
+    palette = ("#009E73", "#56B4E9", "#E69F00", "#D55E00", "#CC79A7", "#999999")
+    y = np.arange(len(counts))
+    for i, g in enumerate(counts.columns):
+        v = counts[g].to_numpy(dtype=float)
+        ax.barh(y, v, left=left, color=palette[i % len(palette)], height=0.6,
+                label=str(gnames.get(str(g), g)))
+        left += v
+    ax.set_yticks(y, [str(cnames.get(str(c), c)) for c in counts.index])
+    ax.invert_yaxis()
+    ax.set_xlabel(t("count", lang))
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              ncol=max(1, len(counts.columns)))
+    return to_svg(fig)
