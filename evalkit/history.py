@@ -213,7 +213,7 @@ def _rules_list(config: Any, where: str) -> tuple[Any, str, list[EvalkitError]]:
         problems: list[EvalkitError] = [
             SpecError(f"unknown key {k!r}; expected rules", f"{where}.{k}") for k in extra]
         return config.get("rules", []), f"{where}.rules", problems
-    return config, where, []
+    return config, f"{where}.rules", []
 
 
 def validate_history(config: Any, where: str = "history") -> list[EvalkitError]:
@@ -580,6 +580,9 @@ def plot_unit_trend(trend: pd.DataFrame, ax: Any = None, lang: str = "zh") -> An
     """
     import matplotlib.pyplot as plt
 
+    from evalkit.report.fonts import setup_matplotlib
+
+    setup_matplotlib()
     lab = _LABELS.get(lang, _LABELS["en"])
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 2.6))
