@@ -27,8 +27,8 @@ Examples
 --------
 >>> import tempfile
 >>> folder = make_demo(tempfile.mkdtemp(), n_units=12, seed=1)
->>> sorted(p.name for p in folder.iterdir())[:3]
-['indicator_values.csv', 'leaders.csv', 'points.csv']
+>>> [f for f in ["units.csv", "indicator_values.csv", "points.csv"] if (folder / f).exists()]
+['units.csv', 'indicator_values.csv', 'points.csv']
 """
 
 from __future__ import annotations
