@@ -371,12 +371,28 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
     srcs.insert(0, "period", sc.period)
     points = rec.assign(period=sc.period)[["period", "unit_id", "kind", "points", "applied",
                                            "reason"]]
-    out = {"totals": tot, "indicators": ind, "nodes": nodes, "sources": srcs, "points": points}
+    out = {"totals": tot, "indicators": ind, "nodes": nodes, "sources": srcs, "points": points,
+           "missing_report": _missing_report(spec, sc, tree)}
     for name, log in sc.log.items():
         out[name] = log.assign(period=sc.period)
     out.update(details)
     del scale
     return out
+
+
+def _missing_report(spec: Spec, sc: Scored, tree: Tree) -> pd.DataFrame:
+    """How many applicable values were missing per indicator and category, and the policy."""
+    cats = np.asarray(tree.categories)[sc.cat]
+    rows = []
+    for c in tree.categories:
+        m = cats == c
+        rows.append(pd.DataFrame({
+            "period": sc.period, "category": c, "indicator_id": tree.indicators,
+            "n_applicable": sc.applies[m].sum(axis=0), "n_missing": sc.missing[m].sum(axis=0),
+            "n_imputed": (sc.imputed & sc.applies)[m].sum(axis=0),
+            "policy": [i.missing or spec.defaults.missing for i in spec.indicators]}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["n_applicable"] > 0].reset_index(drop=True)
 
 
 def _meta(spec: Spec) -> dict[str, pd.DataFrame]:

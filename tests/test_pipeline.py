@@ -65,6 +65,9 @@ def test_missing_value_policies(tmp_path: Path, policy: str, expected_duty: floa
     assert nodes.loc[("T3", "duty"), "score"] == pytest.approx(expected_duty)
     ind = res.indicators.set_index(["unit_id", "indicator_id"])
     assert bool(ind.loc[("T3", "a"), "missing"])
+    rep = res.missing_report.set_index(["category", "indicator_id"])
+    assert rep.loc[("township", "a"), "n_missing"] == 1
+    assert rep.loc[("township", "a"), "policy"] == policy
     w = ind.loc["T3", "weight"]
     assert w.sum() == pytest.approx(1.0)
     if policy == "reweight":
