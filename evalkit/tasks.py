@@ -474,8 +474,9 @@ def tasks_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     Reads the ledger (data key ``ledger``, default ``tasks_ledger``) for ``period``; unknown
     units, months outside the period and tasks closed before they were planned raise a
     :class:`~evalkit.errors.TableError` naming the row. Detail tables: ``yearly``,
-    ``monthly``, ``tasks``; with a ``progress`` subsection also ``progress`` (project status
-    by month) and ``points`` (red flags and yellow cards, in the points-table schema).
+    ``monthly``, ``ledger`` (one row per task); with a ``progress`` subsection also
+    ``progress`` (project status by month) and ``points`` (red flags and yellow cards, in the
+    points-table schema).
     """
     key = config.get("ledger") or config.get("table") or DEFAULTS["ledger"]
     if key not in tables:
@@ -489,14 +490,15 @@ def tasks_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     led = summarise_ledger(raw, config, units=known, name=key)
     score = (led.yearly.set_index("unit_id")["score"]
              .reindex(pd.Index(unit_index, name="unit_id")).rename("tasks"))
-    detail = {"yearly": led.yearly, "monthly": led.monthly, "tasks": led.tasks}
+    detail = {"yearly": led.yearly, "monthly": led.monthly, "ledger": led.tasks}
     if config.get("progress") is not None:
         from evalkit.progress import progress_records
 
         status, points = progress_records(tables, config["progress"], units, period,
                                           where="sources.tasks.progress")
         detail |= {"progress": status, "points": points}
-    return SourceOutput(score, detail)
+    # the period as evaluate gives it (a table's own period column may be read as a number)
+    return SourceOutput(score, {k: t.assign(period=period) for k, t in detail.items()})
 
 
 # --------------------------------------------------------------------------- demo

@@ -255,7 +255,8 @@ def test_source_registered_and_scores() -> None:
     assert out.score["T02"] == 100
     assert np.isnan(out.score["T03"])  # no task: its weight moves to its other sources
     assert list(out.score.index) == ["T01", "T02", "T03"]
-    assert {"yearly", "monthly", "tasks"} <= set(out.tables)
+    assert {"yearly", "monthly", "ledger"} <= set(out.tables)
+    assert (out.tables["yearly"]["period"] == "2025").all()
     with pytest.raises(TableError, match="T09 is not a unit of period 2024"):
         src.compute({}, {"tasks_ledger": table}, units, 2024)
 
