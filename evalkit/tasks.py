@@ -204,7 +204,7 @@ def month_numbers(values: pd.Series, period: pd.Series) -> tuple[np.ndarray, np.
     num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     is_int = np.isfinite(num) & (num == np.round(num)) & (num >= 1) & (num < 1000)
     out = np.where(is_int, num, np.nan)
-    rest = values.notna().to_numpy() & ~is_int
+    rest = values.notna().to_numpy() & ~np.isfinite(num)  # text: calendar months
     if rest.any():
         dates = pd.to_datetime(values[rest].astype(str), errors="coerce", format="mixed")
         per = pd.to_numeric(period[rest], errors="coerce").to_numpy(dtype=float)

@@ -70,3 +70,24 @@ def test_history_flags_in_totals(demo) -> None:
         has = tot["flags"].str.split(";").map(lambda fl, f=r.flag: f in fl)
         marked = set(zip(tot["period"].astype(str)[has], tot["unit_id"][has], strict=True))
         assert marked == {(p, u) for p, u, f in fired if f == r.flag}
+
+
+@pytest.mark.parametrize(("section", "value", "path"), [
+    ("sources", {"tasks": {"weight": 0.1, "late_credit": 2}}, "sources.tasks.late_credit"),
+    ("sources", {"tasks": {"weight": 0.1, "progress": {"status": {"red": "high"}}}},
+     "sources.tasks.progress.status.red"),
+    ("history", {"rules": [{"id": "x", "when": "rank <= ", "periods": 2}]},
+     "history.rules[0].when"),
+])
+def test_spec_validation_names_yaml_path(section: str, value: dict, path: str) -> None:
+    import yaml
+
+    from evalkit.errors import EvalkitError
+    from evalkit.spec import Spec
+
+    raw = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    raw[section] = {**raw.get(section, {}), **value} if section == "sources" else value
+    with pytest.raises(EvalkitError) as err:
+        Spec.from_dict(raw, base_dir=SPEC.parent)
+    problems = getattr(err.value, "problems", [err.value])
+    assert path in [p.where for p in problems]
