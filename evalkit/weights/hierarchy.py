@@ -1,0 +1,287 @@
+"""Weights down the scorecard tree: a scheme per node, global weight = product down the tree.
+
+The spec names the scheme of each perspective's children (its indicators and
+sub-perspectives)::
+
+    perspectives:
+      - id: duties
+        weight: 0.45                      # its own weight within its parent
+        weighting:                        # how the weights of ITS CHILDREN are made
+          method: ahp                     # a key of evalkit.weights.WEIGHTING
+          matrix: [[1, 3, 5], [1/3, 1, 2], [1/5, 1/2, 1]]
+          by_category:                    # optional: another scheme for a category
+            township: {method: entropy}
+
+Without ``weighting`` a node's children keep the ``weight`` written on them (normalised).
+The children of a node, in order, are its indicators (in spec order) that apply to the
+category, then its child perspectives (in spec order): subjective parameters given as lists
+follow that order, mappings name the children by id. Objective schemes (entropy, CRITIC,
+…) run on the scores of the category's units; a child perspective's scores for them are the
+weighted arithmetic mean of its own children's scores with the weights already resolved
+(bottom-up). The top perspectives keep their ``weight`` unless ``root`` (a weighting mapping)
+is given.
+
+The global weight of an indicator is the product of the normalised weights on the path from
+the root (OECD/JRC Handbook 2008, §6; COINr's "effective weights").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.errors import EvalkitError, MethodError, raise_all
+from evalkit.weights import WEIGHTING, WeightSet, compute_weights
+
+OBJECTIVE = frozenset({"entropy", "critic", "sd", "cv", "pca", "bod"})
+
+
+@dataclass
+class CategoryWeights:
+    """Resolved weights of one category.
+
+    Attributes
+    ----------
+    indicator_local : Series
+        Weight of each applicable indicator within its perspective (sums to 1 per perspective).
+    node_local : Series
+        Weight of each perspective within its parent (top perspectives: within the root).
+    indicator_global : Series
+        Product of normalised weights from the root to each indicator (sums to 1).
+    node_global : Series
+        Product down the tree to each perspective.
+    weight_sets : dict of str to WeightSet
+        The weight set of every node whose children were weighted by a scheme (key: the node
+        id; ``"<root>"`` for the top level).
+    """
+
+    indicator_local: pd.Series
+    node_local: pd.Series
+    indicator_global: pd.Series
+    node_global: pd.Series
+    weight_sets: dict[str, WeightSet] = field(default_factory=dict)
+
+    @property
+    def provenance(self) -> dict[str, Any]:
+        """JSON-serialisable: each scheme's provenance and the global weights."""
+        return {"schemes": {k: v.provenance for k, v in self.weight_sets.items()},
+                "indicator_global": {str(k): float(v) for k, v in
+                                     self.indicator_global.items()},
+                "node_global": {str(k): float(v) for k, v in self.node_global.items()}}
+
+
+def _nominal(w: Any, cat: str) -> float:
+    return float(w.get(cat, 0.0)) if isinstance(w, Mapping) else float(w)
+
+
+def _scheme(weighting: Any, cat: str, where: str) -> tuple[str, dict[str, Any], str]:
+    """(method, params, where) of a node's weighting for ``cat`` (``by_category`` applied)."""
+    if isinstance(weighting, Mapping):
+        method, params = weighting.get("method"), {k: v for k, v in weighting.items()
+                                                   if k != "method"}
+    else:  # the spec's pydantic Weighting
+        method, params = weighting.method, dict(weighting.params)
+    by_cat = params.pop("by_category", None) or {}
+    if not isinstance(by_cat, Mapping):
+        raise MethodError("by_category must map category -> {method: ..., ...}",
+                          f"{where}.by_category")
+    if cat in by_cat:
+        sub = dict(by_cat[cat])
+        where = f"{where}.by_category.{cat}"
+        method = sub.pop("method", None)
+        params = sub
+    if not isinstance(method, str):
+        raise MethodError(f"expected a method name, one of {sorted(WEIGHTING)}",
+                          f"{where}.method")
+    return method, params, where
+
+
+def resolve_weights(spec: Any, scores_by_category: Mapping[str, pd.DataFrame] | None = None,
+                    *, root: Mapping[str, Any] | None = None) -> dict[str, CategoryWeights]:
+    """Resolve every node's weights for every category: the function ``evaluate`` calls.
+
+    Parameters
+    ----------
+    spec : evalkit.spec.Spec
+        The validated spec (perspectives with ``weight`` and optional ``weighting``,
+        indicators with ``weight``).
+    scores_by_category : dict of str to DataFrame, optional
+        Per category, the units × indicator scores of its units (columns: indicator ids).
+        Needed only when a node uses an objective scheme.
+    root : mapping, optional
+        A weighting for the top perspectives (``{method: ..., ...}``).
+
+    Returns
+    -------
+    dict of category id to :class:`CategoryWeights`.
+
+    Examples
+    --------
+    >>> from evalkit.spec import Spec
+    >>> spec = Spec.from_dict({"evaluation": {"id": "t"},
+    ...     "data": {"units": {"file": "u.csv"}, "values": {"file": "v.csv"}},
+    ...     "perspectives": [{"id": "p", "weighting": {"method": "rank_sum",
+    ...                                                 "ranks": {"x": 1, "y": 2}}}],
+    ...     "indicators": [{"id": "x", "perspective": "p"}, {"id": "y", "perspective": "p"}]})
+    >>> resolve_weights(spec)["all"].indicator_global.round(4).tolist()
+    [0.6667, 0.3333]
+    """
+    persp = list(spec.perspectives)
+    pidx = {p.id: k for k, p in enumerate(persp)}
+    inds = list(spec.indicators)
+    out: dict[str, CategoryWeights] = {}
+    problems: list[EvalkitError] = []
+    for cat in spec.category_ids():
+        try:
+            out[cat] = _resolve_category(spec, cat, persp, pidx, inds,
+                                         (scores_by_category or {}).get(cat), root)
+        except EvalkitError as err:
+            problems.append(err if cat == "all" else type(err)(
+                f"category {cat}: {err.message}", err.where))
+    raise_all(problems, "weighting problems")
+    return out
+
+
+def _resolve_category(spec: Any, cat: str, persp: list[Any], pidx: dict[str, int],
+                      inds: list[Any], scores: pd.DataFrame | None,
+                      root: Mapping[str, Any] | None) -> CategoryWeights:
+    applies = [i for i in inds if (i.categories is None or cat in i.categories)
+               and _nominal(i.weight, cat) > 0]
+    ind_local: dict[str, float] = {}
+    node_local: dict[str, float] = {}
+    sets: dict[str, WeightSet] = {}
+    node_scores: dict[str, pd.Series] = {}
+    depth = {}
+    for p in persp:
+        d, cur = 0, p
+        while cur.parent:
+            cur, d = persp[pidx[cur.parent]], d + 1
+        depth[p.id] = d
+    order = sorted(persp, key=lambda p: -depth[p.id])          # bottom-up
+
+    def child_data(ids: list[str]) -> pd.DataFrame | None:
+        if scores is None:
+            return None
+        cols = {}
+        for c in ids:
+            if c in node_scores:
+                cols[c] = node_scores[c]
+            elif c in scores.columns:
+                cols[c] = scores[c]
+        return pd.DataFrame(cols) if len(cols) == len(ids) else None
+
+    def weigh(node_id: str, children: list[str], nominal: list[float], weighting: Any,
+              where: str) -> pd.Series:
+        if weighting is None:
+            w = np.asarray(nominal, dtype=float)
+            w = w / w.sum() if w.sum() > 0 else w
+            return pd.Series(w, index=children)
+        method, params, loc = _scheme(weighting, cat, where)
+        data = child_data(children)
+        if method in OBJECTIVE and data is None:
+            raise MethodError(f"{method} needs the scores of the category's units for "
+                              f"{children}; pass scores_by_category", loc)
+        ws = compute_weights(method, children, data, where=loc, **params)
+        sets[node_id] = ws
+        return ws.weights
+
+    for p in order:
+        k = pidx[p.id]
+        ci = [i.id for i in applies if i.perspective == p.id]
+        cn = [q.id for q in persp if q.parent == p.id and q.id in node_local]
+        kids = ci + cn
+        if not kids:
+            continue
+        nominal = [_nominal(i.weight, cat) for i in applies if i.perspective == p.id] + \
+                  [_nominal(persp[pidx[c]].weight, cat) for c in cn]
+        w = weigh(p.id, kids, nominal, p.weighting, f"perspectives[{k}] ({p.id}).weighting")
+        for c in ci:
+            ind_local[c] = float(w[c])
+        for c in cn:
+            node_local[c] = float(w[c])
+        if scores is not None:
+            data = child_data(kids)
+            if data is not None:
+                x = data.to_numpy(dtype=float)
+                ok = np.isfinite(x)
+                wv = w.reindex(kids).to_numpy()
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    s = np.where(ok, x, 0.0) @ wv / (ok @ wv)
+                node_scores[p.id] = pd.Series(s, index=data.index)
+        node_local.setdefault(p.id, np.nan)   # placeholder: set by the parent (or root)
+    roots = [p for p in persp if not p.parent and p.id in node_local]
+    rw = weigh("<root>", [p.id for p in roots], [_nominal(p.weight, cat) for p in roots],
+               root, "root.weighting")
+    for p in roots:
+        node_local[p.id] = float(rw[p.id])
+    node_global: dict[str, float] = {}
+    for p in sorted(persp, key=lambda p: depth[p.id]):      # top-down
+        if p.id not in node_local:
+            continue
+        node_global[p.id] = node_local[p.id] * (node_global[p.parent] if p.parent else 1.0)
+    ig = {i: w * node_global[next(x.perspective for x in applies if x.id == i)]
+          for i, w in ind_local.items()}
+    return CategoryWeights(pd.Series(ind_local, name="weight"),
+                           pd.Series(node_local, name="weight"),
+                           pd.Series(ig, name="weight"), pd.Series(node_global, name="weight"),
+                           sets)
+
+
+def tree_weights(spec: Any, scored: Any, tree: Any = None,
+                 root: Mapping[str, Any] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Resolved weights as the arrays of :class:`evalkit.evaluate.Tree`.
+
+    ``scored`` is one period's :class:`evalkit.evaluate.Scored` (its ``scores``, ``cat``,
+    ``keep``, ``units``). Returns ``(ind_w, node_w, provenance)``: categories × indicators
+    and categories × nodes local weights (0 where an indicator does not apply) to put in
+    place of ``tree.ind_w`` / ``tree.node_w``, and ``{category: CategoryWeights.provenance}``.
+    """
+    from evalkit.evaluate import Tree
+
+    tree = Tree.from_spec(spec) if tree is None else tree
+    by_cat = {}
+    for c, cat in enumerate(tree.categories):
+        rows = np.flatnonzero(np.asarray(scored.cat) == c)
+        S = np.where(scored.keep[rows], scored.scores[rows], np.nan)
+        by_cat[cat] = pd.DataFrame(S, index=scored.units.index[rows], columns=tree.indicators)
+    res = resolve_weights(spec, by_cat, root=root)
+    ind_w = np.zeros_like(tree.ind_w, dtype=float)
+    node_w = np.zeros_like(tree.node_w, dtype=float)
+    for c, cat in enumerate(tree.categories):
+        cw = res[cat]
+        ind_w[c] = cw.indicator_local.reindex(tree.indicators).fillna(0.0).to_numpy()
+        node_w[c] = cw.node_local.reindex(tree.nodes).fillna(0.0).to_numpy()
+    return ind_w, node_w, {cat: cw.provenance for cat, cw in res.items()}
+
+
+def check_weighting(spec: Any) -> list[EvalkitError]:
+    """Validate every ``weighting`` of the spec without data (for ``evalkit validate``).
+
+    Unknown methods are reported with their YAML path; subjective schemes are run (their
+    parameters checked in full); objective schemes are checked when data arrive.
+    """
+    problems: list[EvalkitError] = []
+    for cat in spec.category_ids():
+        for k, p in enumerate(spec.perspectives):
+            if p.weighting is None:
+                continue
+            where = f"perspectives[{k}] ({p.id}).weighting"
+            try:
+                method, params, loc = _scheme(p.weighting, cat, where)
+                WEIGHTING.get(method, f"{loc}.method")
+                if method in OBJECTIVE:
+                    continue
+                kids = [i.id for i in spec.indicators if i.perspective == p.id and
+                        (i.categories is None or cat in i.categories)
+                        and _nominal(i.weight, cat) > 0] + \
+                       [q.id for q in spec.perspectives if q.parent == p.id]
+                compute_weights(method, kids, None, where=loc, **params)
+            except EvalkitError as err:
+                if str(err) not in {str(x) for x in problems}:
+                    problems.append(err)
+    return problems
