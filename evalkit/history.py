@@ -48,7 +48,6 @@ Examples
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +61,6 @@ from evalkit.errors import EvalkitError, SpecError, TableError, raise_all
 
 RULE_KEYS = {"id", "when", "periods", "flag", "label", "category_change"}
 CATEGORY_CHANGE = ("keep", "break")
-#: Columns of :func:`trends` that are always present (besides the totals' own columns).
-DERIVED = ("rank_from_bottom", "rank_pct", "rank_change", "total_change", "category_changed",
-           "first_period")
 
 _CMP = {ast.Lt: "__lt__", ast.LtE: "__le__", ast.Gt: "__gt__", ast.GtE: "__ge__",
         ast.Eq: "__eq__", ast.NotEq: "__ne__"}
@@ -517,11 +513,12 @@ class ResultsStore:
         """:func:`flagged_units` of the stored totals."""
         return flagged_units(self.totals, rules, period)
 
-    def describe(self) -> str:
-        """One line per period: units and folder."""
+    def describe(self) -> pd.DataFrame:
+        """One row per period in time order: number of units and the folder it came from."""
         counts = self.totals.groupby("period")["unit_id"].nunique()
-        return json.dumps({str(p): {"units": int(counts[p]), "from": self.origins.get(p, "")}
-                           for p in self.periods}, ensure_ascii=False)
+        return pd.DataFrame({"period": self.periods,
+                             "units": [int(counts[p]) for p in self.periods],
+                             "folder": [self.origins.get(p, "") for p in self.periods]})
 
 
 # --------------------------------------------------------------------------- report helpers
@@ -543,7 +540,7 @@ def unit_trend(totals: pd.DataFrame, unit_id: str, rules: Any = None) -> pd.Data
     if rules is not None:
         ev = history_events(t, rules)
         lab = ev.groupby(ev["period"].astype(str))["label"].agg(";".join)
-        out["history"] = out["period"].astype(str).map(lab).fillna("")
+        out["history"] = [lab.get(p, "") for p in out["period"].astype(str)]  # a few periods
     return out
 
 

@@ -86,7 +86,7 @@ DEFAULTS: dict[str, Any] = {
     ],
     "highlight": {"points": 0.2, "cap": 2.0},
 }
-_KEYS = {*DEFAULTS, "table", "progress"}
+_KEYS = {*DEFAULTS, "progress"}
 _MONTH_COLS = ("planned_month", "due_month", "closed_month")
 #: Most rows quoted per kind of problem before "and N more".
 MAX_ROWS_QUOTED = 10
@@ -143,10 +143,9 @@ def validate_tasks(config: Mapping[str, Any], where: str = "sources.tasks") -> l
         months = DEFAULTS["months"]
     if config.get("as_of") is not None:
         number(f"{where}.as_of", config["as_of"], 1, months)
-    for key in ("ledger", "table"):
-        if key in config and not isinstance(config[key], str):
-            problems.append(SpecError(f"expected a data key (text), got {config[key]!r}",
-                                      f"{where}.{key}"))
+    if "ledger" in config and not isinstance(config["ledger"], str):
+        problems.append(SpecError(f"expected a data key (text), got {config['ledger']!r}",
+                                  f"{where}.ledger"))
     esc = config.get("escalation", DEFAULTS["escalation"])
     if not isinstance(esc, list):
         problems.append(SpecError("expected a list of {id, months, points}",
@@ -156,9 +155,8 @@ def validate_tasks(config: Mapping[str, Any], where: str = "sources.tasks") -> l
         seen: set[str] = set()
         for i, lvl in enumerate(esc):
             w = f"{where}.escalation[{i}]"
-            if not isinstance(lvl, Mapping) or set(lvl) - {"id", "months", "points", "label"}:
-                problems.append(SpecError("expected a mapping with keys id, months, points "
-                                          "(and optional label)", w))
+            if not isinstance(lvl, Mapping) or set(lvl) != {"id", "months", "points"}:
+                problems.append(SpecError("expected a mapping with keys id, months, points", w))
                 continue
             lid = lvl.get("id")
             if not isinstance(lid, str) or not lid.isidentifier() or lid in seen:
@@ -478,7 +476,7 @@ def tasks_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     ``progress`` (project status by month) and ``points`` (red flags and yellow cards, in the
     points-table schema).
     """
-    key = config.get("ledger") or config.get("table") or DEFAULTS["ledger"]
+    key = config.get("ledger") or DEFAULTS["ledger"]
     if key not in tables:
         raise TableError(f"no data table {key!r}; expected a data entry {key}: {{file: ...}}",
                          "sources.tasks.ledger")

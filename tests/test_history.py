@@ -321,3 +321,10 @@ def test_flagged_units_for_overview() -> None:
         ["C", "bottom_three_thrice"], ["A", "top_thrice"]]
     assert (fu["period"] == 2025).all() and fu["unit_name"].iloc[0] == "C镇"
     assert flagged_units(h, SEED_RULES, period=2023).empty
+
+
+def test_store_describe_lists_periods_in_order() -> None:
+    h = history({"A": [1, 1, None], "B": [2, 2, 1]}, [2025, 2023, 2024])
+    d = ResultsStore({"totals": h}).describe()
+    assert d["period"].tolist() == [2023, 2024, 2025]
+    assert d["units"].tolist() == [2, 1, 2]
