@@ -257,8 +257,9 @@ def yellow_cards(status: pd.DataFrame, config: Mapping[str, Any] | None = None,
     hit = status[rank >= worst]
     if yc["months"] is not None:
         hit = hit[hit["month"].isin(yc["months"])]
-    g = hit.groupby(["period", "unit_id", "month"], sort=True)["project_id"].agg(
-        lambda s: ", ".join(map(str, s))).reset_index()
+    g = (hit.assign(project_id=hit["project_id"].astype(str))
+         .groupby(["period", "unit_id", "month"], sort=True)["project_id"].agg(", ".join)
+         .reset_index())
     reason = ("yellow card (黄牌警告) month " + g["month"].astype(str) +
               ": behind schedule (时序进度) on " + g["project_id"])
     return pd.DataFrame({"period": g["period"].to_numpy(), "unit_id": g["unit_id"].to_numpy(),
