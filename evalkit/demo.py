@@ -114,8 +114,8 @@ INDICATORS: list[tuple[Any, ...]] = [
      None, {"method": "zscore", "center": 75, "spread": 10}),
     ("S08", "建议提案办复满意率", "Proposals answered satisfactorily", "service", "benefit",
      "%", _P + _G, 96.0, 2.5, None, {"method": "goalposts", "lower": 85, "upper": 100}),
-    ("M01", "预安任务销号率", "Planned tasks closed", "management", "benefit", "%", None, 94.0,
-     3.0, 95.0, {"method": "target_ratio"}),
+    ("M01", "内控制度执行率", "Internal controls applied", "management", "benefit", "%", None,
+     94.0, 3.0, 95.0, {"method": "target_ratio"}),
     ("M02", "督查通报问题整改率", "Inspection issues fixed", "management", "benefit", "%",
      None, 90.0, 6.0, None, {"method": "goalposts", "lower": 60, "upper": 100}),
     ("M03", "审计发现问题金额", "Audit findings amount", "management", "cost", "万元", None,
@@ -310,8 +310,8 @@ def make_points(units: pd.DataFrame, quality: pd.DataFrame, rng: np.random.Gener
             for _ in range(rng.poisson(0.3 * np.exp(-0.5 * qu))):
                 rows.append((period, u, "deduction", float(rng.choice([0.5, 1, 2])),
                              str(rng.choice(_DEDUCT))))
-            if rng.random() < 0.04 * np.exp(-0.5 * qu):
-                rows.append((period, u, "yellow_card", 1.0, "时序进度滞后黄牌警告"))
+            if rng.random() < 0.03 * np.exp(-0.5 * qu):
+                rows.append((period, u, "yellow_card", 1.0, "督查督办事项整改不力黄牌警告"))
         worst = units.index[np.argsort(q)[: max(1, len(units) // 60)]]
         for u in worst:
             if rng.random() < 0.6:
