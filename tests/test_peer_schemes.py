@@ -13,7 +13,7 @@ from evalkit.peer.schemes import (
     SCHEMES,
     Design,
     additive_fit,
-    bt_mm,
+    bt_newton,
     check_design,
     pairwise_wins,
 )
@@ -78,8 +78,10 @@ def test_batched_call_equals_one_matrix_at_a_time(key):
     f = SCHEMES[key]
     sb = f(Rb, _design(n))
     assert sb.shape == (4, n)
+    # iterative schemes stop when the whole batch has converged (tolerance ~1e-6 SD), so a
+    # batch may run a few more iterations than a single matrix: agree to 1e-4 points
     for b in range(4):
-        np.testing.assert_allclose(sb[b], f(Rb[b], _design(n)), rtol=1e-7, atol=1e-7)
+        np.testing.assert_allclose(sb[b], f(Rb[b], _design(n)), rtol=0, atol=1e-4)
 
 
 @pytest.mark.parametrize("key", [k for k in ALL if SCHEMES[k].requires != "complete"])
@@ -217,7 +219,7 @@ def test_bradley_terry_fit_matches_choix():
     # oracle: choix's ILSR maximum-likelihood estimate on the same (regularised) win counts
     R = _square(10, np.random.default_rng(3), missing=0.3)
     C = pairwise_wins(R) + 0.1 * (1 - np.eye(10))
-    ours = bt_mm(C, n_iter=5000, tol=1e-12)
+    ours = bt_newton(C)
     theirs = choix.ilsr_pairwise_dense(C, alpha=0.0, max_iter=1000, tol=1e-12)
     np.testing.assert_allclose(ours - ours.mean(), theirs - theirs.mean(), atol=1e-5)
 

@@ -388,7 +388,7 @@ def additive(R: Any, design: Design | None = None, ingroup: bool = False) -> np.
 @scheme("pg1", requires="connected")
 def pg1(R: Any, design: Design | None = None, prior_score_sd: float = 1.0,
         prior_bias_sd: float = 0.5, alpha0: float = 2.0, beta0: float = 1.0,
-        n_iter: int = 100, tol: float = 1e-7) -> np.ndarray:
+        n_iter: int = 200, tol: float = 1e-6) -> np.ndarray:
     """Piech et al. (2013) model PG1: true score, rater bias and rater reliability.
 
     ``x_rj ~ N(s_j + b_r, 1/τ_r)``, ``s_j ~ N(0, σ_s²)``, ``b_r ~ N(0, σ_b²)``,
@@ -414,16 +414,23 @@ def pg1(R: Any, design: Design | None = None, prior_score_sd: float = 1.0,
     X = np.where(W > 0, Z, 0.0)
     cr = W.sum(2)
     ps, pb = 1.0 / prior_score_sd**2, 1.0 / prior_bias_sd**2
+    # sums over a rater's ratings as batched matrix-vector products (B, m, n) @ (B, n)
+    Xr, X2r = X.sum(2), (X**2).sum(2)
     s = np.nan_to_num(_colmean(Z))
     b = np.zeros(cr.shape)
     tau = np.ones(cr.shape)
     for _ in range(int(n_iter)):
         s_old = s
-        b = tau * (W * (X - s[:, None, :])).sum(2) / (pb + tau * cr)
-        s = (tau[:, :, None] * W * (X - b[:, :, None])).sum(1) / (ps + (tau[:, :, None]
-                                                                           * W).sum(1))
-        e = W * (X - s[:, None, :] - b[:, :, None])
-        tau = (alpha0 - 1.0 + cr / 2.0) / (beta0 + 0.5 * (e**2).sum(2))
+        Ws = np.einsum("brj,bj->br", W, s)
+        b = tau * (Xr - Ws) / (pb + tau * cr)
+        tb = tau * b
+        s = (np.einsum("br,brj->bj", tau, X) - np.einsum("br,brj->bj", tb, W)) / (
+            ps + np.einsum("br,brj->bj", tau, W))
+        Ws = np.einsum("brj,bj->br", W, s)
+        # Σ_j (x_rj − s_j − b_r)² over the ratees r rated, expanded
+        sse = (X2r + np.einsum("brj,bj->br", W, s**2) + cr * b**2
+               - 2 * np.einsum("brj,bj->br", X, s) - 2 * b * Xr + 2 * b * Ws)
+        tau = (alpha0 - 1.0 + cr / 2.0) / (beta0 + 0.5 * np.maximum(sse, 0.0))
         if np.max(np.abs(s - s_old)) < tol:
             break
     s = np.where(W.sum(1) > 0, s, np.nan)
@@ -458,20 +465,19 @@ def vancouver(R: Any, design: Design | None = None, n_iter: int = 20,
     W = (~np.isnan(Z)).astype(float)
     X = np.where(W > 0, Z, 0.0)
     V = np.ones_like(X)  # v_{r -> j}
+    # an edge (r, j) has a message from j only if j has another rater
+    has = (W > 0) & (W.sum(1, keepdims=True) > 1)
+    nr = has.sum(2, keepdims=True)
+    others = np.maximum(nr - has, 1)
     for _ in range(int(n_iter)):
         P = W / V
-        Pj = P.sum(1, keepdims=True)
-        Sj = (P * X).sum(1, keepdims=True)
-        denom = Pj - P
-        G = _safe_div(Sj - P * X, denom)  # g_{j \ r}
-        E = np.where((W > 0) & ~np.isnan(G), (X - np.nan_to_num(G)) ** 2, 0.0)
+        PX = P * X
+        denom = P.sum(1, keepdims=True) - P
+        G = (PX.sum(1, keepdims=True) - PX) / np.where(has, denom, 1.0)  # g_{j \ r}
+        E = np.where(has, (X - G) ** 2, 0.0)
         Er = E.sum(2, keepdims=True)
-        has = (W > 0) & ~np.isnan(G)
-        nr = has.sum(2, keepdims=True)
-        V = np.where(nr - has > 0, (Er - E) / np.maximum(nr - has, 1), 1.0)
-        V = np.maximum(V, min_var)
-    E_all = Er / np.maximum(nr, 1)
-    vr = np.where(nr > 0, np.maximum(E_all, min_var), 1.0)
+        V = np.maximum(np.where(nr - has > 0, (Er - E) / others, 1.0), min_var)
+    vr = np.where(nr > 0, np.maximum(Er / np.maximum(nr, 1), min_var), 1.0)
     s = _colmean(Z, np.broadcast_to(1.0 / vr, Z.shape))
     return _unbatch(mu[:, 0] + sd[:, 0] * s, lead)
 
@@ -479,7 +485,7 @@ def vancouver(R: Any, design: Design | None = None, n_iter: int = 20,
 @scheme("peerrank", requires="complete", output="share")
 def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: float = 0.0,
              scale: tuple[float, float] | None = None, n_iter: int = 200,
-             tol: float = 1e-9) -> np.ndarray:
+             tol: float = 1e-8) -> np.ndarray:
     """PeerRank (Walsh 2014): a rater's ratings weigh as much as its own grade.
 
     Ratings are mapped to [0, 1] by ``scale = (lo, hi)`` (default: the smallest and largest
@@ -521,11 +527,12 @@ def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: flo
     has_ballot = U.sum(0) > 0
     for _ in range(int(n_iter)):
         w = np.where(inside[None, :], Xf @ U.T, Xf.mean(1, keepdims=True))  # (B, m)
-        cons = _safe_div((w[:, :, None] * Gz).sum(1), (w[:, :, None] * W).sum(1))
-        acc_r = 1.0 - _safe_div((W * np.abs(Gz - Xf[:, None, :])).sum(2), W.sum(2))
-        acc_u = _safe_div(np.nan_to_num(acc_r) @ U, np.ones_like(acc_r) @ U)
-        acc_u = np.where(has_ballot[None, :], acc_u, Xf)
-        new = (1 - alpha - beta) * Xf + alpha * np.where(np.isnan(cons), Xf, cons) + beta * acc_u
+        cons = _safe_div(np.einsum("br,brj->bj", w, Gz), np.einsum("br,brj->bj", w, W))
+        new = (1 - alpha - beta) * Xf + alpha * np.where(np.isnan(cons), Xf, cons)
+        if beta > 0:
+            acc_r = 1.0 - _safe_div((W * np.abs(Gz - Xf[:, None, :])).sum(2), W.sum(2))
+            acc_u = _safe_div(np.nan_to_num(acc_r) @ U, np.ones_like(acc_r) @ U)
+            new = new + beta * np.where(has_ballot[None, :], acc_u, Xf)
         done = np.max(np.abs(new - Xf)) < tol
         Xf = new
         if done:
@@ -536,34 +543,58 @@ def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: flo
 def pairwise_wins(R: Any) -> np.ndarray:
     """Rank-breaking: ``C[..., i, j]`` = number of ballots rating ``i`` above ``j`` (+½ tie)."""
     A, lead = _batch(R)
-    gt = (A[:, :, :, None] > A[:, :, None, :]).sum(1, dtype=np.float64)
-    eq = (A[:, :, :, None] == A[:, :, None, :]).sum(1, dtype=np.float64)
+    gt = (A[:, :, :, None] > A[:, :, None, :]).sum(1, dtype=np.int32)
+    eq = (A[:, :, :, None] == A[:, :, None, :]).sum(1, dtype=np.int32)
     C = gt + 0.5 * eq
     idx = np.arange(A.shape[2])
     C[:, idx, idx] = 0.0
     return C.reshape((*lead, A.shape[2], A.shape[2]))
 
 
-def bt_mm(C: np.ndarray, n_iter: int = 500, tol: float = 1e-9) -> np.ndarray:
-    """Bradley–Terry ML log-strengths from win counts ``C`` (..., n, n) by Hunter's MM.
+def bt_newton(C: np.ndarray, n_iter: int = 50, tol: float = 1e-8) -> np.ndarray:
+    """Bradley–Terry ML log-strengths from win counts ``C`` (..., n, n), batched Newton.
 
-    ``p_i ← W_i / Σ_j N_ij / (p_i + p_j)`` with ``W_i = Σ_j C_ij``, ``N = C + Cᵀ``; log-strengths
-    centred to mean 0. Reference: Hunter (2004), *Ann. Statist.* 32(1), 384–406.
+    Log-likelihood ``ℓ(θ) = Σ_ij C_ij log σ(θ_i − θ_j)``; gradient ``g_i = W_i − Σ_j N_ij
+    σ(θ_i − θ_j)`` (``W_i = Σ_j C_ij``, ``N = C + Cᵀ``), Hessian ``−L`` with ``L`` the
+    Laplacian of ``N_ij σ_ij (1 − σ_ij)``; the step solves ``(L + 11ᵀ) Δ = g`` (the ``11ᵀ``
+    term fixes the free location; ``Σ θ = 0``). ``ℓ`` is concave, and the step is halved
+    until ``ℓ`` does not decrease. Reference: Hunter (2004), *Ann. Statist.* 32(1), 384–406
+    (the model and its ML estimate).
     """
     C = np.asarray(C, dtype=float)
-    N = C + np.swapaxes(C, -1, -2)
+    lead = C.shape[:-2]
+    n = C.shape[-1]
+    C = C.reshape(-1, n, n)
+    N = C + C.transpose(0, 2, 1)
     Wn = C.sum(-1)
-    p = np.ones(Wn.shape)
+    theta = np.zeros(Wn.shape)
+    ones = np.ones((n, n))
+
+    def loglik(t: np.ndarray) -> np.ndarray:
+        d = t[:, :, None] - t[:, None, :]
+        return -(C * np.logaddexp(0.0, -d)).sum((1, 2))
+
+    ll = loglik(theta)
     for _ in range(int(n_iter)):
-        d = (N / (p[..., :, None] + p[..., None, :])).sum(-1)
-        new = _safe_div(Wn, d)
-        new = np.where(np.isfinite(new) & (new > 0), new, 1e-12)
-        new = new / np.exp(np.log(new).mean(-1, keepdims=True))
-        done = np.max(np.abs(np.log(new) - np.log(p))) < tol
-        p = new
+        d = theta[:, :, None] - theta[:, None, :]
+        sig = 1.0 / (1.0 + np.exp(-d))
+        g = Wn - (N * sig).sum(-1)
+        H = N * sig * (1.0 - sig)
+        L = np.eye(n)[None] * H.sum(-1)[:, :, None] - H
+        step = np.linalg.solve(L + ones[None], g[..., None])[..., 0]
+        t_new, ll_new = theta + step, loglik(theta + step)
+        for _h in range(20):  # step halving (rarely needed)
+            worse = ll_new < ll - 1e-10 * (1.0 + np.abs(ll))  # beyond rounding
+            if not worse.any():
+                break
+            step = np.where(worse[:, None], step / 2, step)
+            t_new = theta + step
+            ll_new = loglik(t_new)
+        done = np.max(np.abs(t_new - theta)) < tol
+        theta, ll = t_new - t_new.mean(1, keepdims=True), ll_new
         if done:
             break
-    return np.log(p)
+    return theta.reshape((*lead, n))
 
 
 @scheme("bradley_terry", requires="connected", output="share")
@@ -573,8 +604,9 @@ def bradley_terry(R: Any, design: Design | None = None, alpha: float = 0.1) -> n
     Every ballot is broken into its pairwise preferences (``i`` above ``j``: one win; ties:
     half a win each); ``α`` pseudo-wins per ordered pair regularise the fit (the model has no
     finite ML estimate when a unit never loses). ``P(i ≻ j) = 1 / (1 + exp(θ_j − θ_i))``;
-    ``θ`` by maximum likelihood (Hunter's MM, batched; checked against ``choix`` in the
-    tests); ``s_i = mean_{j≠i} P(i ≻ j)`` in [0, 1]. Needs a connected design; deterministic.
+    ``θ`` by maximum likelihood (batched Newton, :func:`bt_newton`; checked against
+    ``choix`` in the tests); ``s_i = mean_{j≠i} P(i ≻ j)`` in [0, 1]. Needs a connected
+    design; deterministic.
     Reference: Bradley & Terry (1952), *Biometrika* 39; Hunter (2004).
 
     Examples
@@ -586,7 +618,7 @@ def bradley_terry(R: Any, design: Design | None = None, alpha: float = 0.1) -> n
     A, lead = _batch(R)
     n = A.shape[2]
     C = pairwise_wins(A) + alpha * (1.0 - np.eye(n))
-    theta = bt_mm(C)
+    theta = bt_newton(C)
     P = 1.0 / (1.0 + np.exp(theta[:, None, :] - theta[:, :, None]))
     s = (P.sum(-1) - 0.5) / max(n - 1, 1)
     s = np.where((~np.isnan(A)).sum(1) > 0, s, np.nan)
