@@ -97,7 +97,8 @@ def _exporter() -> Any:
 def notebook_body(nb: Any) -> str:
     """The HTML of an executed notebook's outputs (no code, no stderr, no prompts)."""
     nb = copy.deepcopy(nb)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"c{i}"  # papermill's injected cell has a random id: keep pages reproducible
         if cell.get("cell_type") == "code":
             cell["outputs"] = [o for o in cell.get("outputs", [])
                                if not (o.get("output_type") == "stream"

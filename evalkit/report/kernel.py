@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -222,6 +223,7 @@ class WarmKernel:
 
 
 _register_engine()
+atexit.register(lambda: shutdown_all())
 
 # -- one warm kernel per worker thread (process pools and Dask workers) ------------------------
 _LOCAL = threading.local()

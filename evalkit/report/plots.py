@@ -2,9 +2,10 @@
 
 Charts are drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot state, nothing to
 close) and returned as :class:`SVGBlock` strings that Jupyter displays inline and nbconvert
-copies into the HTML. ``svg.fonttype='none'`` keeps Chinese labels as ``<text>`` that the
-browser renders; :func:`evalkit.report.fonts.setup_matplotlib` registers a CJK font for
-measuring the labels when the machine has one.
+copies into the HTML as inline ``<svg>`` elements. ``svg.fonttype='none'`` keeps Chinese
+labels as ``<text>`` that the browser renders;
+:func:`evalkit.report.fonts.setup_matplotlib` registers a CJK font for measuring the labels
+when the machine has one.
 
 Examples
 --------
@@ -33,10 +34,11 @@ MARKERS = ("|", "D", "o", "s")
 
 
 class SVGBlock(str):
-    """A string of SVG that Jupyter displays as an image (``_repr_svg_``)."""
+    """A string of SVG that Jupyter shows inline (as HTML, so the exported page holds the
+    ``<svg>`` element itself: labels stay selectable, searchable text, not a base64 image)."""
 
-    def _repr_svg_(self) -> str:
-        return str(self)
+    def _repr_html_(self) -> str:
+        return f'<figure class="ek-chart">{self}</figure>'
 
 
 def to_svg(fig: object) -> SVGBlock:

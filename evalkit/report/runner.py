@@ -248,14 +248,15 @@ Progress = Callable[[Outcome], None]
 @EXECUTORS.register("serial")
 def serial_executor(jobs: Sequence[Job], n_jobs: int, scheduler: str | None,
                     progress: Progress) -> list[Outcome]:
-    """Run the jobs one after the other in one warm kernel owned by this process."""
+    """Run the jobs one after the other in this thread's warm kernel.
+
+    The kernel stays warm for the next batch of this process (it is shut down at exit, or by
+    :func:`evalkit.report.kernel.shutdown_all`).
+    """
     out = []
-    try:
-        for job in jobs:
-            out.append(run_job(job))
-            progress(out[-1])
-    finally:
-        _shutdown_kernels()
+    for job in jobs:
+        out.append(run_job(job))
+        progress(out[-1])
     return out
 
 
@@ -328,7 +329,7 @@ def run_reports(results_dir: str | Path, out_dir: str | Path | None = None,
                 units: Sequence[str] | None = None, jobs: int | None = None,
                 lang: str = "zh", scheduler: Any = None, force: bool = False,
                 progress: bool = True, executor: str | None = None,
-                overview: bool = True) -> Batch:
+                overview: bool = True, notebook: str | Path | None = None) -> Batch:
     """Write the reports of ``results_dir`` into ``out_dir`` and return the :class:`Batch`.
 
     Parameters
@@ -344,6 +345,7 @@ def run_reports(results_dir: str | Path, out_dir: str | Path | None = None,
     executor : a key of :data:`EXECUTORS` (default: ``dask`` with a scheduler, ``serial``
         for ``jobs=1``, else ``local``).
     overview : also render ``overview.ipynb`` into ``overview.html``.
+    notebook : the unit report notebook (default ``notebooks/unit_report.ipynb``).
     """
     from tqdm.auto import tqdm
 
@@ -357,7 +359,8 @@ def run_reports(results_dir: str | Path, out_dir: str | Path | None = None,
     name = executor or ("dask" if scheduler is not None else "serial" if n_jobs == 1 else "local")
     run = EXECUTORS.get(name, "--executor")
     all_jobs = plan(results_dir, out, units, lang,
-                    overview_notebook=OVERVIEW_NOTEBOOK if overview else None)
+                    Path(notebook).resolve() if notebook else UNIT_NOTEBOOK,
+                    OVERVIEW_NOTEBOOK if overview else None)
     todo = all_jobs if force else [j for j in all_jobs if not up_to_date(j)]
     skipped = [Outcome(j.unit_id, "skipped", j.html, j.notebook) for j in all_jobs
                if j not in todo]
