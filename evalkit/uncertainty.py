@@ -303,27 +303,39 @@ def composite_batch(S: np.ndarray, W: np.ndarray, gidx: np.ndarray | None = None
     return out
 
 
-def ranks_within(C: np.ndarray, category_codes: np.ndarray) -> np.ndarray:
+def ranks_within(C: np.ndarray, category_codes: np.ndarray, *, stable: bool = False,
+                 orders: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """Ranks (1 = best) of each row's units within their category: replications × units.
 
-    One ``argsort`` per category over the replications matrix (ties broken by unit order).
+    One ``argsort`` per category over the replications matrix; exact ties (measure zero
+    under continuous weights) are broken arbitrarily unless ``stable`` (unit order). When
+    ``orders`` is a dict, it receives each category's argsort (best first) for re-use.
     """
     R, n = C.shape
     ranks = np.empty((R, n), dtype=np.int32)
     for c in np.unique(category_codes):
         cols = np.flatnonzero(category_codes == c)
-        sub = np.nan_to_num(C[:, cols], nan=-np.inf)
-        order = np.argsort(-sub, axis=1, kind="stable")
+        sub = C[:, cols] if len(cols) < n else C.copy()
+        nan = np.isnan(sub)
+        if nan.any():
+            sub[nan] = -np.inf                 # no score ranks last
+        if stable:
+            order = np.argsort(-sub, axis=1, kind="stable")
+        else:
+            order = np.argsort(sub, axis=1)[:, ::-1]
         r = np.empty_like(order, dtype=np.int32)
         np.put_along_axis(r, order, np.arange(1, len(cols) + 1, dtype=np.int32)[None, :],
                           axis=1)
         ranks[:, cols] = r
+        if orders is not None:
+            orders[int(c)] = order
     return ranks
 
 
 def grades_batch(T: np.ndarray, ranks: np.ndarray, category_codes: np.ndarray,
                  grades: pd.DataFrame, rounding: str = "floor",
-                 veto: np.ndarray | None = None, veto_max: int | None = None) -> np.ndarray:
+                 veto: np.ndarray | None = None, veto_max: int | None = None,
+                 orders: dict[int, np.ndarray] | None = None) -> np.ndarray:
     """Grade index (0 = best) of each unit in each replication, as
     :func:`evalkit.aggregate.assign_grades` assigns them (best grade whose ``min_score`` the
     unit reaches and whose per-category quota is not yet full, in order of total; ties at
@@ -341,21 +353,24 @@ def grades_batch(T: np.ndarray, ranks: np.ndarray, category_codes: np.ndarray,
     quotas = grades["quota"].astype(float).to_numpy() if "quota" in grades else np.full(G, np.nan)
     for c in np.unique(category_codes):
         cols = np.flatnonzero(category_codes == c)
-        order = np.argsort(ranks[:, cols], axis=1)          # best first
+        order = orders[int(c)] if orders is not None and int(c) in orders else \
+            np.argsort(ranks[:, cols], axis=1)                # best first
         ts = np.take_along_axis(T[:, cols], order, axis=1)
         free = np.ones_like(ts, dtype=bool)
-        vs = vetoed[cols][order]
+        any_veto = bool(vetoed[cols].any())
+        vs = vetoed[cols][order] if any_veto else None
         g_sorted = np.full(ts.shape, G - 1, dtype=np.int16)
         for k in range(G - 1):
             ok = free & (ts >= (mins[k] if np.isfinite(mins[k]) else -np.inf))
-            if k < vmax:
+            if any_veto and k < vmax:
                 ok &= ~vs
             if np.isfinite(quotas[k]):
                 cap = int(rnd(quotas[k] * len(cols) + 1e-9))
                 ok &= np.cumsum(ok, axis=1) <= cap
             g_sorted[ok] = k
             free &= ~ok
-        g_sorted = np.where(vs, np.maximum(g_sorted, vmax), g_sorted).astype(np.int16)
+        if any_veto:
+            g_sorted = np.where(vs, np.maximum(g_sorted, vmax), g_sorted).astype(np.int16)
         back = np.empty_like(g_sorted)
         np.put_along_axis(back, order, g_sorted, axis=1)
         out[:, cols] = back
@@ -420,13 +435,21 @@ def _run(p: UncertaintyProblem, W: np.ndarray, s_idx: np.ndarray, a_idx: np.ndar
     _, mats = _options(p)
     gidx, _ = _group_matrix(p)
     R = W.shape[1]
-    C = np.empty((R, p.scores.shape[0]))
     combos = np.unique(np.column_stack([s_idx, a_idx]), axis=0)
-    for s, a in combos:
-        sel = np.flatnonzero((s_idx == s) & (a_idx == a))
-        cols = sel if len(sel) < R else slice(None)
-        C[cols] = composite_batch(mats[s], W[:, cols], gidx, aggregations[a])
-    return p.offset.to_numpy()[None, :] + p.scale.to_numpy()[None, :] * C
+    if len(combos) == 1:                      # weights only: ONE batched product
+        s, a = combos[0]
+        C = composite_batch(mats[s], W, gidx, aggregations[a])
+    else:
+        C = np.empty((R, p.scores.shape[0]))
+        for s, a in combos:
+            sel = np.flatnonzero((s_idx == s) & (a_idx == a))
+            C[sel] = composite_batch(mats[s], W[:, sel], gidx, aggregations[a])
+    scale, offset = p.scale.to_numpy(dtype=float), p.offset.to_numpy(dtype=float)
+    if not np.all(scale == 1.0):
+        C *= scale[None, :]
+    if np.any(offset != 0.0):
+        C += offset[None, :]
+    return C
 
 
 def nominal_composite(p: UncertaintyProblem) -> pd.Series:
@@ -435,6 +458,26 @@ def nominal_composite(p: UncertaintyProblem) -> pd.Series:
     gidx, _ = _group_matrix(p)
     c = composite_batch(p.scores.to_numpy(dtype=float), W, gidx)[0]
     return pd.Series(c, index=p.scores.index, name="composite")
+
+
+def _column_counts(X: np.ndarray, m: int) -> np.ndarray:
+    """Counts of the values 0..m-1 in each column of X (replications × units): units × m,
+    by one ``bincount`` (no sort)."""
+    n = X.shape[1]
+    flat = (np.arange(n, dtype=np.int64)[None, :] * m + X).ravel()
+    return np.bincount(flat, minlength=n * m).reshape(n, m)
+
+
+def _rank_distribution(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit: rank quantiles (5 %, 50 %, 95 %; the smallest rank whose CDF reaches q),
+    mean rank, and the CDF ``P(rank ≤ k)`` for k = 0..max rank (units × (max + 1))."""
+    R = ranks.shape[0]
+    m = int(ranks.max()) + 1
+    counts = _column_counts(ranks, m)
+    cdf = np.cumsum(counts, axis=1) / R
+    q = np.stack([(cdf < lvl - 1e-12).sum(axis=1) for lvl in (0.05, 0.5, 0.95)])
+    mean = counts @ np.arange(m) / R
+    return q.astype(np.int32), mean, cdf
 
 
 def monte_carlo(p: UncertaintyProblem, n: int = 1000, *, perturb: str = "dirichlet",
@@ -484,33 +527,38 @@ def monte_carlo(p: UncertaintyProblem, n: int = 1000, *, perturb: str = "dirichl
                        percent=percent, level=level, option=w_opt)
     T = _run(p, W, s_idx, a_idx, aggregations)
     codes = pd.Categorical(p.category).codes
-    ranks = ranks_within(T, codes)
+    orders: dict[int, np.ndarray] = {}
+    ranks = ranks_within(T, codes, orders=orders)
     # nominal
     W0 = p.global_weights.to_numpy()[:, None]
     T0 = _run(p, W0, np.zeros(1, dtype=int), np.zeros(1, dtype=int), aggregations)
     t0 = pd.Series(T0[0] if p.decimals is None else np.round(T0[0], p.decimals))
     r0 = t0.groupby(codes).rank(ascending=False, method="min").to_numpy().astype(np.int32)
     n_cat = p.category.map(p.category.value_counts()).to_numpy()
-    q = np.quantile(ranks, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
-    tq = np.nanquantile(T, [0.05, 0.95], axis=0)
+    q, mean_rank, cdf = _rank_distribution(ranks)
+    tq = np.quantile(T.T, [0.05, 0.95], axis=1) if np.isfinite(T).all() else \
+        np.nanquantile(T.T, [0.05, 0.95], axis=1)
     summary = pd.DataFrame({
         "unit_id": p.scores.index.astype(str), "category": p.category.to_numpy(),
         "nominal_total": T0[0], "nominal_rank": r0, "n_in_category": n_cat,
         "rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2],
-        "rank_mean": ranks.mean(axis=0),
-        f"p_top_{top_k}": (ranks <= top_k).mean(axis=0),
-        f"p_bottom_{bottom_k}": (ranks > (n_cat - bottom_k)[None, :]).mean(axis=0),
+        "rank_mean": mean_rank,
+        f"p_top_{top_k}": cdf[:, min(top_k, cdf.shape[1] - 1)],
+        f"p_bottom_{bottom_k}": 1.0 - cdf[np.arange(len(n_cat)),
+                                          np.clip(n_cat - bottom_k, 0, cdf.shape[1] - 1)],
         "total_p05": tq[0], "total_p95": tq[1],
     })
     if p.grades is not None and len(p.grades):
         veto = None if p.veto is None else p.veto.reindex(p.scores.index).fillna(False)
-        G = grades_batch(T, ranks, codes, p.grades, p.quota_rounding, veto, p.veto_max)
+        G = grades_batch(T, ranks, codes, p.grades, p.quota_rounding, veto, p.veto_max,
+                         orders)
         g0 = grades_batch(T0, r0[None, :], codes, p.grades, p.quota_rounding, veto,
                           p.veto_max)[0]
         gids = p.grades["grade"].astype(str).tolist()
         summary["nominal_grade"] = np.array(gids)[g0]
+        counts = _column_counts(G, len(gids))
         for k, gid in enumerate(gids):
-            summary[f"p_grade_{gid}"] = (G == k).mean(axis=0)
+            summary[f"p_grade_{gid}"] = counts[:, k] / len(G)
         summary["p_grade_change"] = (G != g0[None, :]).mean(axis=0)
     choices = pd.DataFrame({"weights": np.array(wnames)[w_opt],
                             "scores": np.array(snames)[s_idx],

@@ -149,6 +149,11 @@ def test_monte_carlo_identities() -> None:
     np.testing.assert_allclose(s.groupby("category")["p_bottom_2"].sum(), 2.0)
     assert (s.rank_p05 <= s.rank_median).all() and (s.rank_median <= s.rank_p95).all()
     assert (s.rank_p95 <= s.n_in_category).all()
+    # the histogram-based summary equals numpy's quantiles and means of the rank matrix
+    q = np.quantile(mc.ranks, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
+    np.testing.assert_array_equal(s[["rank_p05", "rank_median", "rank_p95"]].to_numpy().T, q)
+    np.testing.assert_allclose(s.rank_mean, mc.ranks.mean(axis=0))
+    np.testing.assert_allclose(s.p_top_3, (mc.ranks <= 3).mean(axis=0))
     # nominal = from_weights' composite and ranks
     np.testing.assert_allclose(s.nominal_total, nominal_composite(p))
     exp_rank = nominal_composite(p).groupby(p.category).rank(ascending=False)
