@@ -626,6 +626,23 @@ def bradley_terry(R: Any, design: Design | None = None, alpha: float = 0.1) -> n
 
 
 # ---------------------------------------------------------------------------- design checks
+def components(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Connected parts of the rater–ratee graph: a label per rater and per ratee (-1: none).
+
+    Raters and ratees are the nodes, ratings the edges; scores from a model with rater
+    effects are comparable only within one part.
+    """
+    obs = ~np.isnan(np.asarray(R, dtype=float))
+    m, n = obs.shape
+    rr, cc = np.nonzero(obs)
+    g = coo_matrix((np.ones(rr.size), (rr, m + cc)), shape=(m + n, m + n))
+    _, lab = connected_components(g, directed=False)
+    used = np.concatenate([obs.any(1), obs.any(0)])
+    _, lab = np.unique(np.where(used, lab, -1), return_inverse=True)
+    lab = lab - (0 if used.all() else 1)
+    return lab[:m], lab[m:]
+
+
 def design_problems(R: np.ndarray, requires: str,
                     rater_unit: np.ndarray | None = None) -> list[str]:
     """What in a single rating matrix violates a scheme's design requirement (empty if fine).
@@ -652,11 +669,8 @@ def design_problems(R: np.ndarray, requires: str,
             out.append(f"{int(gaps.sum())} rating(s) missing in a design that must be "
                        f"complete (ballots {r[:5].tolist()} …)")
     if requires == "connected":
-        rr, cc = np.nonzero(obs)
-        g = coo_matrix((np.ones(rr.size), (rr, m + cc)), shape=(m + n, m + n))
-        _, lab = connected_components(g, directed=False)
-        used = np.concatenate([obs.any(1), obs.any(0)])
-        k_used = np.unique(lab[used]).size
+        rl, cl = components(A)
+        k_used = np.unique(np.concatenate([rl, cl])[np.concatenate([rl, cl]) >= 0]).size
         if k_used > 1:
             out.append(f"the rater–ratee graph falls into {k_used} disconnected parts, so "
                        "scores in different parts are not comparable")

@@ -23,8 +23,9 @@ Detail tables (saved as ``peer_<name>``): ``units`` (score, raw scheme output, n
 raters, mean, SD, min, max, scheme), ``received`` (box summary of the ratings each unit
 received per rater group: the report's chart), ``audit`` (excluded ratings and ballots with
 reasons), ``raters`` (leniency, consistency), ``reliability`` (ICC(1), ICC(1,k),
-Krippendorff's α, reciprocity) and ``pairs`` (pairs of units rating each other unusually
-high: a collusion signal).
+Krippendorff's α, reciprocity) and ``pairs`` (every pair of units rating each other, with how
+far each rated the other above the consensus, most mutual first; ``mutual`` flags pairs both
+above 1.5 SD: a collusion signal).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import pandas as pd
 from evalkit.errors import EvalkitError, MethodError
 from evalkit.peer.data import Matrix, prepare_ratings, to_matrix, validate_config
 from evalkit.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
-from evalkit.peer.schemes import SCHEMES, Design, check_design
+from evalkit.peer.schemes import SCHEMES, Design, check_design, components
 from evalkit.sources import SourceOutput, period_rows, register_source
 
 
@@ -55,7 +56,11 @@ def score_matrix(M: Matrix, config: Mapping[str, Any],
     """Apply the configured scheme to a rating matrix: ``(score 0–100, raw scheme output)``.
 
     Ratees nobody rated are left out of the fit and get NaN. A design that does not meet the
-    scheme's requirement raises :class:`MethodError` naming ``<where>.scheme``.
+    scheme's requirement raises :class:`MethodError` naming ``<where>.scheme``. Stated
+    fallback for schemes that need a connected design: when the rater–ratee graph falls into
+    parts that each hold whole categories (townships rate departments, departments rate
+    townships), each part is fitted on its own — units are ranked within their category, so
+    no comparison crosses parts.
     """
     key = config.get("scheme", "mean")
     func = SCHEMES.get(key, f"{where}.scheme")
@@ -73,13 +78,32 @@ def score_matrix(M: Matrix, config: Mapping[str, Any],
     ru = None if ru is None else np.where((ru >= 0) & rated[np.maximum(ru, 0)],
                                           col[np.maximum(ru, 0)], -1)
     eg = M.design.ratee_group
-    design = Design(M.design.rater_group, None if eg is None else eg[rated], ru)
-    check_design(sub, key, f"{where}.scheme", ru)
-    try:
-        raw[rated] = func(sub, design, **params)
-    except TypeError as err:
-        raise MethodError(f"bad parameters for scheme {key!r}: {err}",
-                          f"{where}.params") from None
+    eg = None if eg is None else eg[rated]
+    rg = M.design.rater_group
+    parts = [(np.arange(sub.shape[0]), np.arange(sub.shape[1]))]
+    if func.requires == "connected":
+        rl, cl = components(sub)
+        if cl.max() > 0:
+            # stated fallback: fit each part on its own when no category spans two parts
+            # (units are ranked within their category, so scores never cross parts)
+            if eg is None or any(np.unique(cl[eg == c]).size > 1 for c in np.unique(eg)):
+                check_design(sub, key, f"{where}.scheme", ru)
+            parts = [(np.flatnonzero(rl == p), np.flatnonzero(cl == p))
+                     for p in range(cl.max() + 1)]
+    out = np.full(sub.shape[1], np.nan)
+    for rows, cols in parts:
+        part = sub[np.ix_(rows, cols)]
+        pos = np.full(sub.shape[1], -1)
+        pos[cols] = np.arange(cols.size)
+        pru = None if ru is None else np.where(ru[rows] >= 0, pos[np.maximum(ru[rows], 0)], -1)
+        design = Design(None if rg is None else rg[rows], None if eg is None else eg[cols], pru)
+        check_design(part, key, f"{where}.scheme", pru)
+        try:
+            out[cols] = func(part, design, **params)
+        except TypeError as err:
+            raise MethodError(f"bad parameters for scheme {key!r}: {err}",
+                              f"{where}.params") from None
+    raw[rated] = out
     score = 100.0 * raw if func.output == "share" else 100.0 * (raw - lo) / (hi - lo)
     return score, raw
 
@@ -123,7 +147,6 @@ def _reliability(M: Matrix, long: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataF
     if np.isfinite(U).sum() >= 6:
         r, pairs = reciprocity(U, list(ids))
         row["reciprocity"] = r
-        pairs = pairs[pairs["mutual"]].reset_index(drop=True)
     return pd.DataFrame([row]), pairs
 
 
