@@ -452,6 +452,14 @@ def _run(p: UncertaintyProblem, W: np.ndarray, s_idx: np.ndarray, a_idx: np.ndar
     return C
 
 
+def totals_batch(p: UncertaintyProblem, W: np.ndarray, aggregation: str = "arithmetic",
+                 score_option: int = 0) -> np.ndarray:
+    """Totals (columns of ``W`` × units) of ``p`` under the global weight columns ``W``
+    (indicators × k), one batched product: ``offset + scale · composite``."""
+    k = np.zeros(W.shape[1], dtype=int)
+    return _run(p, W, k + score_option, k, (aggregation,))
+
+
 def nominal_composite(p: UncertaintyProblem) -> pd.Series:
     """Composite (before offset/scale) under the nominal weights, arithmetic."""
     W = p.global_weights.to_numpy()[:, None]
@@ -934,3 +942,51 @@ def unit_rank_interval(table: pd.DataFrame, unit_id: str,
     out["text_zh"] = (f"类内排名第{nom}名（共{n}个）；在合理的权重变动下，"
                       f"90%的模拟排名位于第{lo}至第{hi}名之间。")
     return out
+
+
+def report_section(results: Any, unit_id: str, lang: str = "zh") -> str | None:
+    """HTML for a unit report: the unit's rank interval and the weights' provenance.
+
+    Reads the Results table ``uncertainty`` (:meth:`MonteCarloResult.table`, if the
+    evaluation stored one) and ``results.provenance["weights"]`` (the output of
+    :func:`evalkit.weights.hierarchy.tree_weights`: per category, each node's scheme with
+    its method, conventions, consistency figures and flags). Returns None when neither is
+    present, so the report skips the section. This is the ``report_section(results,
+    unit_id, lang)`` hook of :mod:`evalkit.report.sections`.
+    """
+    import html
+
+    tables = getattr(results, "tables", {}) or {}
+    prov = (getattr(results, "provenance", {}) or {}).get("weights")
+    parts: list[str] = []
+    t = tables.get("uncertainty")
+    if t is not None and len(t):
+        period = t["period"].iloc[-1] if "period" in t.columns else None
+        info = unit_rank_interval(t, unit_id, period=period)
+        if info.get("nominal_rank") is not None:
+            parts.append(f"<p>{html.escape(info['text_zh' if lang == 'zh' else 'text_en'])}</p>")
+    if prov:
+        cat = None
+        if t is not None and len(t) and "category" in t.columns:
+            row = t[t["unit_id"].astype(str) == str(unit_id)]
+            cat = str(row["category"].iloc[-1]) if len(row) else None
+        cats = [cat] if cat in prov else list(prov)[:1]
+        head = ("节点", "方法", "约定", "诊断", "提示") if lang == "zh" else \
+            ("node", "method", "conventions", "diagnostics", "flags")
+        rows = []
+        for c in cats:
+            for node, s in (prov[c].get("schemes") or {}).items():
+                diag = {k: v for k, v in (s.get("diagnostics") or {}).items()
+                        if isinstance(v, int | float) and not isinstance(v, bool)}
+                cells = [node, s.get("method", ""),
+                         "; ".join(f"{k}: {v}" for k, v in (s.get("conventions") or {}).items()),
+                         "; ".join(f"{k} = {v:.4g}" for k, v in diag.items()),
+                         "; ".join(s.get("flags") or [])]
+                rows.append("<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in cells)
+                            + "</tr>")
+        if rows:
+            title = "权重来源" if lang == "zh" else "Where the weights come from"
+            parts.append(f"<p><b>{title}</b></p><table><tr>"
+                         + "".join(f"<th>{h}</th>" for h in head) + "</tr>"
+                         + "".join(rows) + "</table>")
+    return "".join(parts) or None
