@@ -866,6 +866,32 @@ def problems_from_pipeline(spec: Any, tables: Mapping[str, pd.DataFrame],
     return out
 
 
+MC_SETTINGS = ("n", "perturb", "concentration", "percent", "level", "aggregations",
+               "top_k", "bottom_k", "seed")
+
+
+def rank_intervals(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = None,
+                   where: str = "uncertainty", **settings: Any) -> pd.DataFrame:
+    """The ``uncertainty`` table of an evaluation: a weights Monte Carlo per category.
+
+    ``settings`` are :func:`monte_carlo`'s keyword arguments (``n`` default 1000,
+    ``concentration``, ``level``, ``perturb``, ``percent``, ``aggregations``, ``top_k``,
+    ``bottom_k``, ``seed`` — default the spec's ``evaluation.seed``), e.g. from a spec
+    section ``uncertainty: {n: 1000, concentration: 100}``; unknown keys are errors naming
+    ``where``. Returns the rows of :meth:`MonteCarloResult.table` for every category, with
+    ``period``, ready to store as ``results.tables["uncertainty"]`` for the unit reports.
+    """
+    extra = sorted(set(settings) - set(MC_SETTINGS))
+    if extra:
+        raise EvalkitError(f"unknown key {extra[0]!r}; expected one of {list(MC_SETTINGS)}",
+                           f"{where}.{extra[0]}")
+    settings = {"seed": getattr(spec.evaluation, "seed", 0), **settings}
+    frames = []
+    for p in problems_from_pipeline(spec, tables, period).values():
+        frames.append(monte_carlo(p, **settings).table(p.provenance.get("period")))
+    return pd.concat(frames, ignore_index=True)
+
+
 def normalisation_options(spec: Any, tables: Mapping[str, pd.DataFrame],
                           methods: Sequence[str], period: Any = None
                           ) -> dict[str, dict[str, pd.DataFrame]]:

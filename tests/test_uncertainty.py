@@ -329,3 +329,28 @@ def test_asem_nominal_matches_pipeline_and_interval_helper() -> None:
     assert "AUT" == info["unit_id"] and info["weights"]["method"] == "equal"
     assert str(info["rank_p05"]) in info["text_zh"]
     assert unit_rank_interval(mc.table(2018), "nope")["nominal_rank"] is None
+
+
+def test_rank_intervals_table_and_normalisation_options(demo: tuple) -> None:
+    from evalkit.uncertainty import normalisation_options, rank_intervals
+
+    spec, tables = demo
+    t = rank_intervals(spec, tables, n=100, concentration=50)
+    assert set(t["category"]) == {"township", "party_dept", "gov_dept"}
+    assert (t["period"] == t["period"].iloc[0]).all() and len(t) == t["unit_id"].nunique()
+    with pytest.raises(EvalkitError) as e:
+        rank_intervals(spec, tables, n=10, bogus=1)
+    assert e.value.where == "uncertainty.bogus"
+    # other scoring methods as score options: percentile scores are 0-100 ranks
+    opts = normalisation_options(spec, tables, ["percentile"])
+    probs = problems_from_pipeline(spec, tables)
+    p = probs["township"]
+    perc = opts["township"]["percentile"]
+    assert perc.shape == p.scores.shape
+    # percentile scores lie in [0, 100] and order the units much as the spec's scoring does
+    assert perc.min().min() >= 0 and perc.max().max() <= 100
+    rho = [stats.spearmanr(perc[c], p.scores[c]).statistic for c in p.scores.columns]
+    assert np.median(rho) > 0.9
+    p.score_options = {"percentile": perc}
+    mc = monte_carlo(p, 200, perturb="none")
+    assert set(mc.choices["scores"]) == {"nominal", "percentile"}

@@ -169,6 +169,16 @@ def test_ahp_eigenvector_and_cr_match_pymcdm(matrix: list) -> None:
         oracle.get_cr() * RI_TABLES["tummala_ling_1998"][n - 1] / RI_TABLES["saaty_1980"][n - 1])
 
 
+def test_random_index_tables_as_published() -> None:
+    # Saaty 1980, The Analytic Hierarchy Process, p. 21 (n = 1..10)
+    assert RI_TABLES["saaty_1980"][:10] == (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41,
+                                            1.45, 1.49)
+    # Tummala & Ling 1998, as used by pymcdm
+    np.testing.assert_allclose(RI_TABLES["tummala_ling_1998"], PymcdmAHP.RI_M)
+    # Alonso & Lamata 2006, Table 2 (n = 3..6)
+    assert RI_TABLES["alonso_lamata_2006"][2:6] == (0.5245, 0.8815, 1.1086, 1.2479)
+
+
 def test_ahp_geometric_mean_matches_scipy_gmean() -> None:
     ws = compute_weights("ahp", ITEMS4, matrix=MILD, prioritisation="geometric_mean")
     g = stats.gmean(np.array(MILD), axis=1)

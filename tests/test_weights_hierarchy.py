@@ -11,7 +11,12 @@ import pytest
 from evalkit.errors import EvalkitError
 from evalkit.spec import Spec
 from evalkit.weights import compute_weights
-from evalkit.weights.hierarchy import check_weighting, resolve_weights, tree_weights
+from evalkit.weights.hierarchy import (
+    check_weighting,
+    resolve_source_weights,
+    resolve_weights,
+    tree_weights,
+)
 
 BASE = {
     "evaluation": {"id": "toy"},
@@ -148,3 +153,20 @@ def test_tree_weights_agree_with_pipeline_effective_weights(tmp_path: pytest.Tem
     expect = np.nan_to_num(sc.scores[rows]) @ g2.to_numpy()
     np.testing.assert_allclose(off2["office"][rows], expect, atol=1e-9)
     assert not np.allclose(ind_w2, ind_w)
+
+
+def test_source_weights_by_scheme_and_category() -> None:
+    rng = np.random.default_rng(1)
+    scores = {"dept": pd.DataFrame(rng.uniform(50, 100, (20, 3)),
+                                   columns=["office", "survey", "peer"])}
+    w = {"method": "points", "budget": 10, "points": {"office": 5, "survey": 3, "peer": 2},
+         "by_category": {"dept": {"method": "critic"}}}
+    res = resolve_source_weights(w, ["office", "survey", "peer"], scores,
+                                 categories=["town", "dept"])
+    np.testing.assert_allclose(res["town"].weights, [0.5, 0.3, 0.2])
+    np.testing.assert_allclose(res["dept"].weights,
+                               compute_weights("critic", ["office", "survey", "peer"],
+                                               scores["dept"]).weights)
+    with pytest.raises(EvalkitError) as e:
+        resolve_source_weights({"method": "critic"}, ["office", "survey"])
+    assert e.value.where == "sources.weighting"

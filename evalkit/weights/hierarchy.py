@@ -285,3 +285,39 @@ def check_weighting(spec: Any) -> list[EvalkitError]:
                 if str(err) not in {str(x) for x in problems}:
                     problems.append(err)
     return problems
+
+
+def resolve_source_weights(weighting: Mapping[str, Any], sources: list[str],
+                           scores_by_category: Mapping[str, pd.DataFrame] | None = None,
+                           categories: list[str] | None = None,
+                           where: str = "sources.weighting") -> dict[str, WeightSet]:
+    """Weights of the sources of judgement (官评 / 民评 / 互评 / 领导评价) by a scheme.
+
+    ``weighting`` is ``{method: ..., ...params, by_category: {...}}`` as for perspectives;
+    ``sources`` the source names (its items, in order); ``scores_by_category`` per category
+    the units × sources scores (for objective schemes). Returns one WeightSet per category
+    (``categories``, default ``["all"]``) to use in place of the fixed
+    ``sources.<name>.weight``.
+
+    Examples
+    --------
+    >>> ws = resolve_source_weights({"method": "points", "budget": 100,
+    ...                              "points": {"office": 60, "survey": 40}},
+    ...                             ["office", "survey"])
+    >>> ws["all"].weights.tolist()
+    [0.6, 0.4]
+    """
+    out: dict[str, WeightSet] = {}
+    problems: list[EvalkitError] = []
+    for cat in categories or ["all"]:
+        try:
+            method, params, loc = _scheme(weighting, cat, where)
+            data = (scores_by_category or {}).get(cat)
+            if method in OBJECTIVE and data is None:
+                raise MethodError(f"{method} needs the units × sources scores of category "
+                                  f"{cat!r}", loc)
+            out[cat] = compute_weights(method, sources, data, where=loc, **params)
+        except EvalkitError as err:
+            problems.append(err)
+    raise_all(problems, "source weighting problems")
+    return out
