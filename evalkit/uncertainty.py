@@ -197,6 +197,15 @@ def sample_weights(p: UncertaintyProblem, n: int, rng: np.random.Generator, *,
     renormalised) or ``none``; ``level``: ``indicator`` (within groups), ``group``, ``both``.
     ``option[r]`` selects the nominal weights of replication r among
     ``p.weight_options`` (0 = nominal).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> s = pd.DataFrame(np.eye(3) * 100, columns=list("abc"))
+    >>> p = UncertaintyProblem.from_weights(s, pd.Series({"a": .5, "b": .3, "c": .2}))
+    >>> W = sample_weights(p, 5000, np.random.default_rng(0), concentration=200)
+    >>> W.shape, np.allclose(W.sum(axis=0), 1), W.mean(axis=1).round(2).tolist()
+    ((3, 5000), True, [0.5, 0.3, 0.2])
     """
     if level not in ("indicator", "group", "both"):
         raise EvalkitError(f"level must be indicator, group or both, got {level!r}", "level")
@@ -310,6 +319,12 @@ def ranks_within(C: np.ndarray, category_codes: np.ndarray, *, stable: bool = Fa
     One ``argsort`` per category over the replications matrix; exact ties (measure zero
     under continuous weights) are broken arbitrarily unless ``stable`` (unit order). When
     ``orders`` is a dict, it receives each category's argsort (best first) for re-use.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ranks_within(np.array([[3., 1., 2., 9.]]), np.array([0, 0, 0, 1])).tolist()
+    [[1, 3, 2, 1]]
     """
     R, n = C.shape
     ranks = np.empty((R, n), dtype=np.int32)
@@ -752,6 +767,14 @@ def optimise_weights(scores: pd.DataFrame, target: pd.Series | Mapping[str, floa
     starting from ``t``. Becker, Saisana, Paruolo & Vandecasteele 2017, "Weights and
     importance in composite indicators: Closing the gap", Ecological Indicators 80.
     ``diagnostics`` carry the achieved importances and the residual.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> s = pd.DataFrame(rng.normal(50, [5, 20], (2000, 2)), columns=["a", "b"])
+    >>> optimise_weights(s).weights.round(1).tolist()   # equal importance: w ∝ 1/σ
+    [0.8, 0.2]
     """
     from scipy.optimize import minimize
 

@@ -16,7 +16,8 @@ Use :func:`compute_weights` (or ``WEIGHTING.get(key)``) to run one. Subjective s
 live in :mod:`evalkit.weights.subjective`, :mod:`evalkit.weights.ahp` and
 :mod:`evalkit.weights.bwm`; objective ones in :mod:`evalkit.weights.objective`; the
 scorecard tree (a scheme per level, global weight = product down the tree) in
-:mod:`evalkit.weights.hierarchy`.
+:mod:`evalkit.weights.hierarchy`; the weights lab's helpers (scheme comparison, sliders,
+charts) in :mod:`evalkit.weights.lab`.
 
 Examples
 --------
