@@ -227,3 +227,20 @@ def test_connected_scheme_fits_each_part_when_categories_do_not_span_parts(demo)
     M2 = to_matrix(r.long, units.index, mixed["category"])
     with pytest.raises(MethodError, match=r"sources.peer.scheme: .*2 disconnected parts"):
         score_matrix(M2, {"grades": GR, "scheme": "additive"})
+
+
+def test_compare_schemes_scores_every_scheme_and_states_why_one_is_skipped(demo):
+    from evalkit.peer import compare_schemes, rank_agreement
+
+    units, ratings = demo
+    cmp = compare_schemes(ratings, units, {"grades": GR}, period=2025)
+    notes = cmp.groupby("scheme")["note"].first()
+    assert "needs a complete design" in notes["peerrank"]
+    assert (notes.drop("peerrank") == "").all()
+    mean = cmp[cmp["scheme"] == "mean"].set_index("unit_id")
+    direct = peer_source({"grades": GR}, {"peer": ratings}, units, 2025).score
+    np.testing.assert_allclose(mean["score"], direct.reindex(mean.index))
+    # ranks are within category: each category has a rank 1
+    assert (mean.groupby("category")["rank"].min() == 1).all()
+    agree = rank_agreement(cmp)
+    assert agree.loc["mean", "mean"] == pytest.approx(1.0)

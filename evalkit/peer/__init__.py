@@ -13,10 +13,16 @@ from evalkit.peer.plots import PeerSection, bench_chart, report_section
 from evalkit.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
 from evalkit.peer.schemes import SCHEMES, Design, additive_fit, check_design
 from evalkit.peer.selection import SELECTIONS, impartiality_violations
-from evalkit.peer.source import peer_source, score_matrix  # registers the source
+from evalkit.peer.source import (  # importing registers the source
+    compare_schemes,
+    peer_source,
+    rank_agreement,
+    score_matrix,
+)
 
 __all__ = [
     "SCHEMES", "SELECTIONS", "Design", "PeerSection", "additive_fit", "bench_chart",
-    "check_design", "icc_oneway", "impartiality_violations", "kripp_alpha", "peer_source",
-    "rater_diagnostics", "reciprocity", "report_section", "score_matrix",
+    "check_design", "compare_schemes", "icc_oneway", "impartiality_violations",
+    "kripp_alpha", "peer_source", "rank_agreement", "rater_diagnostics", "reciprocity",
+    "report_section", "score_matrix",
 ]

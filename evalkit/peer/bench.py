@@ -279,6 +279,27 @@ def headline(tab: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def comparison_table(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
+                     design: str = "full", scale: str = "100",
+                     versus_mean: bool = False) -> pd.DataFrame:
+    """Schemes (rows) × scenarios (columns) of ``metric`` as ``"value ± 1.96·se"`` strings.
+
+    ``versus_mean=True`` shows the paired difference to the mean scheme instead (same draws;
+    a difference whose interval excludes 0 is a real difference).
+    """
+    n = int(tab["n"].max()) if n is None else n
+    t = tab[(tab["metric"] == metric) & (tab["n"] == n) & (tab["design"] == design)
+            & (tab["scale"] == scale)]
+    v, e = ("diff", "se_diff") if versus_mean else ("value", "se")
+    cell = t[v].map(lambda x: f"{x:+.3f}" if versus_mean else f"{x:.3f}") + " ± " + (
+        1.96 * t[e]).map(lambda x: f"{x:.3f}")
+    cell = cell.where(t[v].notna(), "")
+    out = t.assign(cell=cell).pivot(index="scheme", columns="scenario", values="cell")
+    order = [c for c in dict.fromkeys(tab["scenario"]) if c in out.columns]
+    rows = [r for r in dict.fromkeys(tab["scheme"]) if r in out.index]
+    return out.loc[rows, order]
+
+
 # ---------------------------------------------------------------------------- CLI
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalkit peer-bench",

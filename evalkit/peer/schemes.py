@@ -373,7 +373,11 @@ def additive(R: Any, design: Design | None = None, ingroup: bool = False) -> np.
     ``x_rj = q_j + b_r (+ γ·[group(r) = group(j)]) + e_rj``, ``Σ_r b_r = 0``; ``s_j = q_j``,
     the rating an average rater would give. ``ingroup=True`` also removes a common in-group
     favour ``γ`` (townships rating townships). Needs a connected rater–ratee graph;
-    deterministic. Reference: Wind & Engelhard; the two-way "rater effects" model of
+    deterministic. Identification caveat: with two groups only the *sum* of both groups'
+    in-group favour is identified (favour of townships for townships is the same data as
+    better townships plus a symmetric favour), and in a complete design with groups of equal
+    size the term shifts every ratee alike; it changes ranks only in unbalanced or sparse
+    designs. Reference: Wind & Engelhard; the two-way "rater effects" model of
     Linacre (1989), and Piech et al. (2013) model PG1 without the reliability term.
 
     Examples

@@ -195,3 +195,54 @@ def peer_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     return SourceOutput(s, {"units": detail, "received": _received(rat.long),
                             "audit": rat.audit, "raters": raters, "reliability": rel,
                             "pairs": pairs})
+
+
+def compare_schemes(ratings: pd.DataFrame, units: pd.DataFrame, config: Mapping[str, Any],
+                    schemes: list[str] | None = None, period: Any = None) -> pd.DataFrame:
+    """Scores of every unit under several schemes on the same ratings (what-if table).
+
+    Applies :func:`score_matrix` once per scheme (a handful, not per unit) to the checked
+    ratings of ``period``; a scheme whose design requirement is not met gets no scores and
+    its reason in ``note``.
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id, category, scheme, score`` (0–100), ``rank`` (within category, 1 = best),
+        ``note``.
+    """
+    ids = pd.Index(units.index.astype(str), name="unit_id")
+    df = period_rows(ratings, period)
+    rat = prepare_ratings(df, config, ids, str(config.get("table", "peer")))
+    cat = units["category"].astype(str).set_axis(ids) if "category" in units.columns else \
+        pd.Series("all", index=ids)
+    M = to_matrix(rat.long, ids, cat)
+    frames = []
+    for key in list(SCHEMES) if schemes is None else schemes:
+        note = ""
+        try:
+            score, _ = score_matrix(M, {**config, "scheme": key, "params": {}})
+        except MethodError as err:
+            score, note = np.full(len(ids), np.nan), err.message
+        frames.append(pd.DataFrame({"unit_id": ids, "category": cat.to_numpy(),
+                                    "scheme": key, "score": score, "note": note}))
+    out = pd.concat(frames, ignore_index=True)
+    out["rank"] = out.groupby(["scheme", "category"])["score"].rank(ascending=False,
+                                                                    method="min")
+    return out[["unit_id", "category", "scheme", "score", "rank", "note"]]
+
+
+def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Kendall τ between the schemes' scores, within category, averaged over categories.
+
+    ``τ̄_ab = Σ_c n_c τ_c(a, b) / Σ_c n_c`` (weights: units per category).
+    """
+    frames = []
+    for _, g in comparison.dropna(subset=["score"]).groupby("category"):
+        wide = g.pivot(index="unit_id", columns="scheme", values="score")
+        if len(wide) > 2:
+            frames.append((len(wide), wide.corr(method="kendall")))
+    if not frames:
+        return pd.DataFrame()
+    total = sum(n for n, _ in frames)
+    return sum(c * (n / total) for n, c in frames)
