@@ -76,7 +76,7 @@ def test_properties_nonnegative_sum_one_provenance(method: str) -> None:
     assert list(ws.weights.index) == COLS
     assert (ws.weights >= 0).all()
     assert ws.weights.sum() == pytest.approx(1.0, abs=1e-12)
-    prov = json.loads(json.dumps(ws.provenance))
+    prov = json.loads(json.dumps(ws.provenance, allow_nan=False))
     assert prov["method"] == method and len(prov["inputs_sha256"]) == 64
     # the hash identifies the inputs: different data or parameters change it
     other = DATA * 1.5 if method in {"entropy", "critic", "sd", "cv", "pca", "bod"} else DATA
