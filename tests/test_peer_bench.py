@@ -98,7 +98,7 @@ def test_bad_grid_names_are_clear_errors():
 
 
 def test_cli_writes_table_and_charts(tmp_path, capsys):
-    rc = cli_main(["--n", "10", "--reps", "20", "--schemes", "mean", "pg1",
+    rc = cli_main(["--", "--n", "10", "--reps", "20", "--schemes", "mean", "pg1",
                    "--scenarios", "honest", "collude", "--workers", "1", "--out",
                    str(tmp_path)])
     assert rc == 0

@@ -317,8 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cli_main(argv: list[str]) -> int:
-    """``evalkit peer-bench [options]``: run the grid, print timing and the headline."""
-    a = build_parser().parse_args(argv)
+    """``evalkit peer-bench [options]``: run the grid, print timing and the headline.
+
+    A leading ``--`` (``evalkit peer-bench -- --n 10``) is ignored.
+    """
+    argv = list(argv)
+    a = build_parser().parse_args(argv[1:] if argv[:1] == ["--"] else argv)
     t0 = time.perf_counter()
     tab = run_bench(a.n, a.reps, a.schemes, a.scenarios, a.designs, a.scales, seed=a.seed,
                     workers=a.workers)
