@@ -108,6 +108,11 @@ def test_validate_config_names_yaml_paths():
     probs = validate_config({"scheme": "trimmed_mean", "params": {"kk": 1}}, "sources.peer")
     assert probs[0].where == "sources.peer.params.kk" and "'k'" in probs[0].message
     assert all(isinstance(p, SpecError) for p in probs)
+    probs = validate_config({"grades": GR, "validity": {"max_share": {"特优": 0.3,
+                                                                      "优秀": 1.5}}},
+                            "sources.peer")
+    assert {p.where for p in probs} == {"sources.peer.validity.max_share.特优",
+                                        "sources.peer.validity.max_share.优秀"}
 
 
 def test_to_matrix_places_ballots_and_own_unit():

@@ -84,6 +84,10 @@ def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]
         if not (isinstance(share, int | float) and 0 < share <= 1):
             out.append(SpecError(f"expected a share in (0, 1]; got {share!r}",
                                  f"{where}.validity.max_share.{lab}"))
+        if not isinstance(grades, Mapping) or lab not in grades:
+            out.append(SpecError(f"{lab!r} is not a grade of {where}.grades; max_share limits "
+                                 "the share of one grade on a ballot",
+                                 f"{where}.validity.max_share.{lab}"))
     return out
 
 

@@ -30,6 +30,7 @@ above 1.5 SD: a collusion signal).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -177,7 +178,8 @@ def peer_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
     score, raw = score_matrix(M, config)
     obs = ~np.isnan(M.R)
     n = obs.sum(0)
-    with np.errstate(invalid="ignore"):
+    with warnings.catch_warnings():  # a unit nobody rated has NaN statistics, by design
+        warnings.simplefilter("ignore", RuntimeWarning)
         Rm = np.where(obs, M.R, np.nan)
         stats = pd.DataFrame({"mean": np.nanmean(Rm, 0) if obs.any() else np.nan,
                               "sd": np.nanstd(Rm, 0, ddof=1) if obs.any() else np.nan,
