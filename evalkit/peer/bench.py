@@ -64,7 +64,13 @@ METRICS = ("tau", "rmse", "top_k", "bottom_k", "bloc_gain", "impartiality")
 
 # ---------------------------------------------------------------------------- metrics
 def ranks(score: np.ndarray, jitter: np.ndarray) -> np.ndarray:
-    """Rank 1 = best per replication; ties broken by ``jitter`` (NaN scores last)."""
+    """Rank 1 = best per replication; ties broken by ``jitter`` (NaN scores last).
+
+    Examples
+    --------
+    >>> ranks(np.array([[0.2, 0.9, 0.5]]), np.zeros((1, 3))).tolist()
+    [[3, 1, 2]]
+    """
     s = np.where(np.isnan(score), -np.inf, score)
     order = np.lexsort((jitter, -s), axis=-1)
     r = np.empty_like(order)
@@ -77,6 +83,11 @@ def kendall_tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     ``τ_b = (C − D) / sqrt((P − T_x)(P − T_y))`` with ``P`` pairs and ``T`` tied pairs
     (Kendall 1945, *Biometrika* 33).
+
+    Examples
+    --------
+    >>> kendall_tau_b(np.array([[1.0, 2, 3]]), np.array([[1.0, 3, 2]])).round(3).tolist()
+    [0.333]
     """
     n = x.shape[-1]
     iu, ju = np.triu_indices(n, 1)
@@ -151,6 +162,12 @@ def run_task(cell: Cell, label: str) -> tuple[list[dict[str, Any]], dict[str, np
     """Per-replication metrics of one scheme (or ``sel:<mechanism>``) over a cell's scenarios.
 
     Returns the scenario rows' keys and a dict ``(scenario, metric) -> values (reps,)``.
+
+    Examples
+    --------
+    >>> keys, per = run_task(Cell(10, reps=5, scenarios=("honest",)), "median")
+    >>> sorted(per)[:2]
+    ['honest|bloc_gain', 'honest|bottom_k']
     """
     w = cell.world()
     sc = SCALES[cell.scale]
@@ -258,6 +275,13 @@ def headline(tab: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
 
     Uses the largest ``n`` unless given; "best" is the highest mean τ (ties within one SE are
     listed together in ``tied``).
+
+    Examples
+    --------
+    >>> tab = run_bench(n_list=[10], reps=20, schemes=["mean", "median"],
+    ...                 scenarios=["collude"], mechanisms=(), seed=1)
+    >>> headline(tab).columns[:5].tolist()
+    ['design', 'scale', 'scenario', 'n', 'best_tau']
     """
     n = int(tab["n"].max()) if n is None else n
     t = tab[(tab["n"] == n) & ~tab["scheme"].str.startswith("sel:")]
@@ -286,6 +310,13 @@ def comparison_table(tab: pd.DataFrame, metric: str = "tau", n: int | None = Non
 
     ``versus_mean=True`` shows the paired difference to the mean scheme instead (same draws;
     a difference whose interval excludes 0 is a real difference).
+
+    Examples
+    --------
+    >>> tab = run_bench(n_list=[10], reps=20, schemes=["mean", "median"],
+    ...                 scenarios=["honest"], mechanisms=(), seed=1)
+    >>> comparison_table(tab, "tau").index.tolist()
+    ['mean', 'median']
     """
     n = int(tab["n"].max()) if n is None else n
     t = tab[(tab["metric"] == metric) & (tab["n"] == n) & (tab["design"] == design)
@@ -320,6 +351,13 @@ def cli_main(argv: list[str]) -> int:
     """``evalkit peer-bench [options]``: run the grid, print timing and the headline.
 
     A leading ``--`` (``evalkit peer-bench -- --n 10``) is ignored.
+
+    Examples
+    --------
+    >>> cli_main(["--n", "10", "--reps", "5", "--schemes", "mean", "--scenarios", "honest",
+    ...           "--workers", "1"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    peer-bench: 1 schemes + 2 mechanisms × 1 scenarios × n [10] ...
+    0
     """
     argv = list(argv)
     a = build_parser().parse_args(argv[1:] if argv[:1] == ["--"] else argv)

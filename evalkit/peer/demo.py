@@ -28,7 +28,17 @@ DEMO_SPEC = {
 
 def demo_ratings(units: pd.DataFrame, periods: list[int], quality: pd.DataFrame,
                  rng: np.random.Generator) -> pd.DataFrame:
-    """The long rating table of the demo (see the module docstring)."""
+    """The long rating table of the demo (see the module docstring).
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"category": ["township"] * 3 + ["gov_dept"] * 3},
+    ...                      index=pd.Index(["T1", "T2", "T3", "G1", "G2", "G3"], name="unit_id"))
+    >>> q = pd.DataFrame({2025: np.zeros(6)}, index=units.index)
+    >>> df = demo_ratings(units, [2025], q, np.random.default_rng(0))
+    >>> len(df), bool((df["rater_unit"] != df["ratee_id"]).all())
+    (18, True)
+    """
     ids = units.index.astype(str).to_numpy()
     town = (units["category"].astype(str) == "township").to_numpy()
     group = np.where(town, "township", "dept")

@@ -61,6 +61,14 @@ def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from evalkit.peer.bench import run_bench
+    >>> tab = run_bench(n_list=[10], reps=10, schemes=["mean"], scenarios=["honest"], seed=1)
+    >>> fig = bench_chart(tab, "tau")
+    >>> len(fig.axes)
+    1
     """
     _setup()
     import matplotlib.pyplot as plt
@@ -139,6 +147,18 @@ def report_section(results: Any, unit_id: str, lang: str = "zh",
     -------
     PeerSection or None
         ``(DataFrame, matplotlib Figure)``; None when the unit has no peer ratings.
+
+    Examples
+    --------
+    >>> tabs = {"peer_units": pd.DataFrame({"unit_id": ["X"], "score": [80.0], "raw": [80.0],
+    ...     "n_raters": [4], "scheme": ["mean"], "mean": [80.0], "sd": [5.0], "min": [75.0],
+    ...     "max": [86.0]}),
+    ...     "peer_received": pd.DataFrame({"unit_id": ["X"], "rater_group": ["dept"], "n": [4],
+    ...     "mean": [80.0], "sd": [5.0], "min": [75.0], "q1": [76.0], "median": [79.0],
+    ...     "q3": [83.0], "max": [86.0]})}
+    >>> sec = report_section(tabs, "X", "en")
+    >>> sec.table["Raters' group"].tolist()
+    ['All', 'Departments']
     """
     tabs = _tables(results)
     if "peer_units" not in tabs or "peer_received" not in tabs:

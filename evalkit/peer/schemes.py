@@ -327,6 +327,13 @@ def additive_fit(R: Any, design: Design | None = None,
     -------
     dict
         ``quality`` (..., n), ``bias`` (..., m), ``ingroup`` (...,) (NaN when not fitted).
+
+    Examples
+    --------
+    >>> R = np.array([[62.0, 72.0, np.nan], [np.nan, 68.0, 78.0], [60.0, np.nan, 80.0]])
+    >>> fit = additive_fit(R)
+    >>> np.round(fit["bias"], 6).tolist(), np.round(fit["quality"], 6).tolist()
+    ([2.0, -2.0, 0.0], [60.0, 70.0, 80.0])
     """
     A, lead = _batch(R)
     B, m, n = A.shape
@@ -545,7 +552,13 @@ def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: flo
 
 
 def pairwise_wins(R: Any) -> np.ndarray:
-    """Rank-breaking: ``C[..., i, j]`` = number of ballots rating ``i`` above ``j`` (+½ tie)."""
+    """Rank-breaking: ``C[..., i, j]`` = number of ballots rating ``i`` above ``j`` (+½ tie).
+
+    Examples
+    --------
+    >>> pairwise_wins([[1.0, 2.0, 2.0]]).tolist()
+    [[0.0, 0.0, 0.0], [1.0, 0.0, 0.5], [1.0, 0.5, 0.0]]
+    """
     A, lead = _batch(R)
     gt = (A[:, :, :, None] > A[:, :, None, :]).sum(1, dtype=np.int32)
     eq = (A[:, :, :, None] == A[:, :, None, :]).sum(1, dtype=np.int32)
@@ -564,6 +577,12 @@ def bt_newton(C: np.ndarray, n_iter: int = 50, tol: float = 1e-8) -> np.ndarray:
     term fixes the free location; ``Σ θ = 0``). ``ℓ`` is concave, and the step is halved
     until ``ℓ`` does not decrease. Reference: Hunter (2004), *Ann. Statist.* 32(1), 384–406
     (the model and its ML estimate).
+
+    Examples
+    --------
+    >>> th = bt_newton(np.array([[0.0, 3.0], [1.0, 0.0]]))
+    >>> round(float(th[0] - th[1]), 6) == round(float(np.log(3.0)), 6)
+    True
     """
     C = np.asarray(C, dtype=float)
     lead = C.shape[:-2]
@@ -635,6 +654,12 @@ def components(R: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Raters and ratees are the nodes, ratings the edges; scores from a model with rater
     effects are comparable only within one part.
+
+    Examples
+    --------
+    >>> R = np.array([[1.0, np.nan], [np.nan, 2.0]])
+    >>> [x.tolist() for x in components(R)]
+    [[0, 1], [0, 1]]
     """
     obs = ~np.isnan(np.asarray(R, dtype=float))
     m, n = obs.shape
@@ -653,6 +678,12 @@ def design_problems(R: np.ndarray, requires: str,
 
     ``rater_unit`` (column of each ballot's own unit, ``-1`` for outsiders; default the
     diagonal of a square ``R``) marks the cells a complete design may leave empty.
+
+    Examples
+    --------
+    >>> R = np.array([[np.nan, 1.0, 2.0], [3.0, np.nan, np.nan], [4.0, 5.0, np.nan]])
+    >>> design_problems(R, "complete")
+    ['1 rating(s) missing in a design that must be complete (ballots [1] …)']
     """
     A = np.asarray(R, dtype=float)
     obs = ~np.isnan(A)
@@ -683,7 +714,16 @@ def design_problems(R: np.ndarray, requires: str,
 
 def check_design(R: np.ndarray, key: str, where: str | None = None,
                  rater_unit: np.ndarray | None = None) -> None:
-    """Raise :class:`MethodError` when ``R`` does not meet scheme ``key``'s requirement."""
+    """Raise :class:`MethodError` when ``R`` does not meet scheme ``key``'s requirement.
+
+    Examples
+    --------
+    >>> R = np.array([[np.nan, 1.0, 2.0], [3.0, np.nan, np.nan], [4.0, 5.0, np.nan]])
+    >>> check_design(R, "peerrank")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    evalkit.errors.MethodError: scheme 'peerrank' needs a complete design: 1 rating(s) ...
+    """
     func = SCHEMES.get(key, where)
     probs = design_problems(R, func.requires, rater_unit)
     if probs:

@@ -45,7 +45,13 @@ def _top_k_mask(score: np.ndarray, k: np.ndarray | int) -> np.ndarray:
 
 
 def default_clusters(n: int, n_clusters: int = 4) -> np.ndarray:
-    """Ratee ``j`` in cluster ``j mod ℓ`` — fixed in advance, independent of the ballots."""
+    """Ratee ``j`` in cluster ``j mod ℓ`` — fixed in advance, independent of the ballots.
+
+    Examples
+    --------
+    >>> default_clusters(10).tolist()
+    [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]
+    """
     return np.arange(n) % max(1, min(n_clusters, n // 2))
 
 
@@ -136,6 +142,14 @@ def dollar_shares(R: Any, design: Design | None = None, clusters: Any = None,
     ``max(x_rj − floor, 0)`` (equal split for a ballot of zeros); ``share_c = Σ_r dollars to
     c / #raters``. ``floor`` (the bottom of the rating scale) is a constant fixed in advance:
     a floor taken from the data would let one ballot move everyone's dollars.
+
+    Examples
+    --------
+    >>> R = np.array([[np.nan, 9, 5, 5], [9, np.nan, 9, 1], [1, 9, np.nan, 9],
+    ...               [1, 5, 9, np.nan]])
+    >>> share, recv, cl = dollar_shares(R, clusters=[0, 0, 1, 1])
+    >>> np.round(share, 3).tolist()
+    [[0.5, 0.5]]
     """
     A, _, cl, C, outside = _cluster_setup(R, design, clusters, "dollar_partition")
     Ao = np.where(outside[None], A, np.nan)
@@ -192,6 +206,13 @@ def draw_dollar_partition(R: Any, k: int, rng: np.random.Generator,
     running sum of the fractional parts, cluster ``c`` gets ``⌈q_c⌉`` seats when an integer
     ``t`` has ``u + t ∈ [F_{c−1}, F_c)``; so ``P(⌈q_c⌉) = q_c − ⌊q_c⌋`` and the seats add up to
     ``Σ q_c`` (``k`` unless a quota was capped at a cluster's size).
+
+    Examples
+    --------
+    >>> R = np.array([[np.nan, 9, 5, 5], [9, np.nan, 9, 1], [1, 9, np.nan, 9],
+    ...               [1, 5, 9, np.nan]])
+    >>> draw_dollar_partition(R, 2, np.random.default_rng(0), clusters=[0, 0, 1, 1]).tolist()
+    [0.0, 1.0, 1.0, 0.0]
     """
     A, lead = _batch(R)
     share, recv, cl = dollar_shares(A, design, clusters, floor)
@@ -214,6 +235,15 @@ def impartiality_violations(R: Any, k: int, mechanism: str, units: np.ndarray,
     For replication ``b``, unit ``units[b]`` replaces its ballot (row ``units[b]`` of a square
     ``R``) by ``ballots[b]`` (NaN where it rated nobody stays NaN); a violation is any change
     of its selection probability.
+
+    Examples
+    --------
+    >>> R = np.array([[np.nan, 5, 6.0], [5, np.nan, 6], [4, 9, np.nan]])
+    >>> bool(impartiality_violations(R, 1, "top_k", 2, np.array([0.0, 0, 0])))
+    True
+    >>> bool(impartiality_violations(R, 1, "partition", 2, np.array([0.0, 0, 0]),
+    ...                              clusters=[0, 1, 1]))
+    False
     """
     A, lead = _batch(R)
     B = A.shape[0]

@@ -72,7 +72,14 @@ class World:
 
 
 def make_world(n: int, reps: int, design: str, rng: np.random.Generator) -> World:
-    """Draw a cell's replications (see the module docstring)."""
+    """Draw a cell's replications (see the module docstring).
+
+    Examples
+    --------
+    >>> w = make_world(10, 3, "full", np.random.default_rng(0))
+    >>> w.Z.shape, w.k, int(w.bloc.sum())
+    ((3, 10, 10), 2, 2)
+    """
     if design not in ("full", "sparse"):
         raise EvalkitError(f"unknown design {design!r}; expected full or sparse", "design")
     B = reps

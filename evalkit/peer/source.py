@@ -62,6 +62,16 @@ def score_matrix(M: Matrix, config: Mapping[str, Any],
     parts that each hold whole categories (townships rate departments, departments rate
     townships), each part is fitted on its own — units are ranked within their category, so
     no comparison crosses parts.
+
+    Examples
+    --------
+    >>> from evalkit.peer.data import to_matrix
+    >>> long = pd.DataFrame({"rater_id": ["a", "a", "b", "b"], "round": 1,
+    ...     "rater_unit": ["X", "X", "Y", "Y"], "rater_group": "t",
+    ...     "ratee_id": ["Y", "Z", "X", "Z"], "score": [80.0, 70.0, 90.0, 60.0]})
+    >>> score, raw = score_matrix(to_matrix(long), {"scheme": "mean", "scale": [0, 100]})
+    >>> score.tolist()
+    [90.0, 80.0, 65.0]
     """
     key = config.get("scheme", "mean")
     func = SCHEMES.get(key, f"{where}.scheme")
@@ -212,6 +222,15 @@ def compare_schemes(ratings: pd.DataFrame, units: pd.DataFrame, config: Mapping[
     DataFrame
         ``unit_id, category, scheme, score`` (0–100), ``rank`` (within category, 1 = best),
         ``note``.
+
+    Examples
+    --------
+    >>> units = pd.DataFrame({"category": ["t", "t", "t"]}, index=["X", "Y", "Z"])
+    >>> long = pd.DataFrame({"rater_id": ["a", "a", "b", "b"], "rater_unit": ["X", "X", "Y", "Y"],
+    ...     "ratee_id": ["Y", "Z", "X", "Z"], "score": [80, 70, 90, 60]})
+    >>> c = compare_schemes(long, units, {}, ["mean", "median"])
+    >>> c.pivot(index="unit_id", columns="scheme", values="rank")["mean"].tolist()
+    [1.0, 2.0, 3.0]
     """
     ids = pd.Index(units.index.astype(str), name="unit_id")
     df = period_rows(ratings, period)
@@ -238,6 +257,13 @@ def rank_agreement(comparison: pd.DataFrame) -> pd.DataFrame:
     """Kendall τ between the schemes' scores, within category, averaged over categories.
 
     ``τ̄_ab = Σ_c n_c τ_c(a, b) / Σ_c n_c`` (weights: units per category).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"unit_id": list("abcabc"), "category": "t",
+    ...                   "scheme": ["s1"] * 3 + ["s2"] * 3, "score": [1, 2, 3, 3, 2, 1.0]})
+    >>> rank_agreement(c).loc["s1", "s2"]
+    np.float64(-1.0)
     """
     frames = []
     for _, g in comparison.dropna(subset=["score"]).groupby("category"):
