@@ -353,6 +353,7 @@ def demo_spec(cfg: DemoConfig, data_dir: Path, spec_dir: Path,
         "defaults": {"missing": "category_mean", "aggregation": "arithmetic"},
         "perspectives": [{"id": p, "name": n, "name_en": e, "weight": w}
                          for p, n, e, w in PERSPECTIVES],
+        "uncertainty": {"n": 1000, "concentration": 100},
         "indicators": [],
         "sources": {"office": {"weight": 0.6}, "leaders": {"weight": 0.1}},
         "points": {"bonus_cap": 5, "yellow_card_multiplier": 2,
@@ -378,6 +379,8 @@ def demo_spec(cfg: DemoConfig, data_dir: Path, spec_dir: Path,
         if unit == "%":
             entry["range"] = [0, 100]
         spec["indicators"].append(entry)
+    # one perspective weighs its indicators objectively (CRITIC, within category)
+    spec["perspectives"][2]["weighting"] = {"method": "critic"}
     for frag in fragments.values():
         frag = copy.deepcopy(frag)
         for ref in frag.get("data", {}).values():

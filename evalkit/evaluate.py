@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import platform
 from dataclasses import dataclass, field
@@ -444,12 +445,26 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
     tree = Tree.from_spec(spec)
     scored = prepare(spec, tables)
     parts: dict[str, list[pd.DataFrame]] = {}
+    weights_prov: dict[str, Any] = {}
+    schemes = any(p.weighting is not None for p in spec.perspectives)
     for sc in scored.values():
-        for name, df in _period(spec, tables, sc, tree, registry).items():
+        tree_p = tree
+        if schemes:  # weighting schemes (objective ones) are computed on each period's scores
+            from evalkit.weights.hierarchy import tree_weights
+
+            ind_w, node_w, weights_prov = tree_weights(spec, sc, tree)
+            tree_p = dataclasses.replace(tree, ind_w=ind_w, node_w=node_w)
+        for name, df in _period(spec, tables, sc, tree_p, registry).items():
             parts.setdefault(name, []).append(df)
     out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     out.update(_meta(spec))
     out = _apply_history(spec, out)
+    if spec.uncertainty and scored:
+        from evalkit.uncertainty import rank_intervals
+
+        plain = spec.model_copy(update={"uncertainty": None})
+        out["uncertainty"] = rank_intervals(plain, tables, period=list(scored)[-1],
+                                            **spec.uncertainty)
     prov = {
         "evaluation": spec.evaluation.model_dump(),
         "periods": list(scored),
@@ -460,6 +475,7 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
         "seed": spec.evaluation.seed,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "spec_file": str(spec.path) if spec.path else None,
+        "weights": weights_prov,
         "methods": {
             "scoring": sorted({i.scoring.method for i in spec.indicators if i.scoring}),
             "aggregation": sorted(set(tree.methods) | {tree.root_method}),

@@ -215,7 +215,13 @@ class Ranking(_Strict):
 
 
 class Spec(_Strict):
-    """A validated evaluation spec. Build with :func:`load_spec` or :meth:`Spec.from_dict`."""
+    """A validated evaluation spec. Build with :func:`load_spec` or :meth:`Spec.from_dict`.
+
+    Optional sections handled by their own modules: ``history`` (consecutive-period rules,
+    :mod:`evalkit.history`) and ``uncertainty`` (a weights Monte Carlo whose per-unit rank
+    intervals are stored as the ``uncertainty`` table, :func:`evalkit.uncertainty.rank_intervals`:
+    e.g. ``{n: 1000, concentration: 100}``).
+    """
 
     evaluation: Evaluation
     data: dict[str, TableRef]
@@ -230,6 +236,7 @@ class Spec(_Strict):
     grades: Grades | None = None
     ranking: Ranking = Field(default_factory=Ranking)
     history: dict[str, Any] | None = None
+    uncertainty: dict[str, Any] | None = None
 
     # set by load_spec / from_dict, not part of the YAML
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -539,6 +546,16 @@ def check(spec: Spec) -> list[EvalkitError]:
         problems += _check_treatment(spec)
     if spec.history is not None:
         problems += _check_history(spec.history)
+    if any(p.weighting is not None for p in spec.perspectives):
+        from evalkit.weights.hierarchy import check_weighting
+
+        problems += check_weighting(spec)
+    if spec.uncertainty is not None:
+        from evalkit.uncertainty import MC_SETTINGS
+
+        problems += [SpecError(f"unknown key {k!r}; expected one of {list(MC_SETTINGS)}",
+                               f"uncertainty.{k}") for k in sorted(set(spec.uncertainty)
+                                                                    - set(MC_SETTINGS))]
     return problems
 
 
