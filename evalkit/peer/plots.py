@@ -204,4 +204,5 @@ def report_section(results: Any, unit_id: str, lang: str = "zh",
     ax.set_xlabel(_lab("rating", lang))
     ax.legend(fontsize=8, loc="lower left", frameon=False)
     fig.tight_layout()
+    plt.close(fig)  # detached from pyplot: no leak over many reports in one kernel
     return PeerSection(table, fig)
