@@ -280,3 +280,50 @@ def test_cli_from_spec_runs_the_evaluation_first(city, tmp_path, monkeypatch):
     assert (tmp_path / "results" / "toycity" / "totals.parquet").is_file()
     page = read(tmp_path / "reports" / "toycity" / "D01.html")
     assert "Development" in text_of(page) and "veto" in text_of(page)
+
+
+# -- warm kernel -------------------------------------------------------------------------------
+def test_warm_kernel_does_not_leak_descriptors_or_names(city):
+    """Known trap: pm.execute_notebook(km=...) leaks ~18 fds per notebook. Ours must not."""
+    from evalkit.report.kernel import thread_kernel
+
+    wk = thread_kernel()
+    params = {"results_dir": str(city), "unit_id": "T01", "lang": "zh"}
+
+    def fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    wk.execute(UNIT_NB, params)
+    before = fds()
+    for uid in ("T02", "T03", "D01", "D02", "D03"):
+        wk.execute(UNIT_NB, {**params, "unit_id": uid})
+    assert fds() <= before
+    wk.run("assert 'view' not in globals() and 'unit_id' not in globals()")
+    wk.run("import sys; assert 'pandas' in sys.modules")  # imports stay warm
+
+
+def test_kernel_that_cannot_start_is_a_named_error():
+    from evalkit.report.kernel import WarmKernel
+
+    with pytest.raises(EvalkitError, match=r"report kernel: could not start a 'no-such-kernel'"):
+        WarmKernel("no-such-kernel", retries=2).start()
+
+
+def test_demo_city_reports_with_capability_sections(tmp_path):
+    """The lead's demo city through the real pipeline: reports render, sections appear."""
+    demo = pytest.importorskip("evalkit.demo")
+    from evalkit.evaluate import run_spec
+
+    demo.make_demo(tmp_path / "data", n_units=30, spec_path=tmp_path / "demo.yaml")
+    res = run_spec(tmp_path / "demo.yaml", tmp_path / "results")
+    cur = res.totals[res.totals["period"] == res.current_period]
+    units = cur["unit_id"].astype(str).tolist()[:2]
+    b = run_reports(tmp_path / "results", tmp_path / "reports", units=units, jobs=1,
+                    progress=False)
+    assert b.failures == {}
+    for u in units:
+        text = text_of(read(b.out_dir / f"{safe_stem(u)}.html"))
+        row = cur.set_index("unit_id").loc[u]
+        assert f"{row['total']:.2f}" in text
+        if any(n.startswith("survey_") for n in res.tables):
+            assert "满意度测评" in text

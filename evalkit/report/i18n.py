@@ -99,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "peer_section": ("互评", "Peer rating"),
     "tasks_section": ("预安销号任务", "Task ledger"),
     "history_section": ("历史趋势", "History"),
+    "uncertainty_section": ("排名稳健性与权重来源", "Rank robustness and weights"),
     "failures": ("生成失败的报告", "Reports that failed"),
     "overview_link": ("结果公示与总览", "Published ranking and overview"),
 }

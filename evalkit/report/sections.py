@@ -1,4 +1,4 @@
-"""Optional report sections provided by other capabilities (survey, peer rating, tasks, history).
+"""Optional report sections from other capabilities (survey, peer, tasks, history, uncertainty).
 
 A section appears only when its module is importable, defines
 ``report_section(results, unit_id, lang)`` and the Results hold its tables (a table named
@@ -11,7 +11,7 @@ Examples
 --------
 >>> from evalkit.report.sections import SECTIONS
 >>> sorted(SECTIONS)
-['history', 'peer', 'survey', 'tasks']
+['history', 'peer', 'survey', 'tasks', 'uncertainty']
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ SECTIONS = Registry("report section")
 
 
 def _module_section(module: str, prefix: str | None, label: str, view: UnitView) -> str | None:
+    """Call ``<module>.report_section`` when the Results have a table named ``<prefix>...``
+    (``prefix=None``: always) and the module is importable; wrap its HTML in a section."""
     if prefix is not None and not any(n.startswith(prefix) for n in view.res.tables):
         return None
     try:
@@ -68,6 +70,15 @@ def _history(view: UnitView) -> str | None:
     if view.res.tables["totals"]["period"].nunique() < 2:
         return None
     return _module_section("evalkit.history", None, "history_section", view)
+
+
+@SECTIONS.register("uncertainty")
+def _uncertainty(view: UnitView) -> str | None:
+    """Rank interval and weights' provenance (``evalkit.uncertainty.report_section``; table
+    ``uncertainty`` or ``provenance['weights']``)."""
+    if "uncertainty" not in view.res.tables and not (view.res.provenance or {}).get("weights"):
+        return None
+    return _module_section("evalkit.uncertainty", None, "uncertainty_section", view)
 
 
 def extra_sections(view: UnitView) -> HTMLBlock:
