@@ -446,14 +446,8 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
     scored = prepare(spec, tables)
     parts: dict[str, list[pd.DataFrame]] = {}
     weights_prov: dict[str, Any] = {}
-    schemes = any(p.weighting is not None for p in spec.perspectives)
     for sc in scored.values():
-        tree_p = tree
-        if schemes:  # weighting schemes (objective ones) are computed on each period's scores
-            from evalkit.weights.hierarchy import tree_weights
-
-            ind_w, node_w, weights_prov = tree_weights(spec, sc, tree)
-            tree_p = dataclasses.replace(tree, ind_w=ind_w, node_w=node_w)
+        tree_p, weights_prov = resolve_tree(spec, sc, tree)
         for name, df in _period(spec, tables, sc, tree_p, registry).items():
             parts.setdefault(name, []).append(df)
     out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
@@ -485,6 +479,21 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
         },
     }
     return Results(out, provenance=prov, spec=spec.raw)
+
+
+def resolve_tree(spec: Spec, sc: Scored, tree: Tree) -> tuple[Tree, dict[str, Any]]:
+    """The tree with the weights of the spec's weighting schemes for one period.
+
+    Perspectives with a ``weighting`` get their children's weights from the scheme
+    (objective schemes from this period's scores, within category); others keep the spec's
+    weights. Returns the tree to aggregate with and the weights' provenance ({} if none).
+    """
+    if not any(p.weighting is not None for p in spec.perspectives):
+        return tree, {}
+    from evalkit.weights.hierarchy import tree_weights
+
+    ind_w, node_w, prov = tree_weights(spec, sc, tree)
+    return dataclasses.replace(tree, ind_w=ind_w, node_w=node_w), prov
 
 
 def _apply_history(spec: Spec, out: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

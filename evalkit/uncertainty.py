@@ -828,15 +828,15 @@ def problems_from_pipeline(spec: Any, tables: Mapping[str, pd.DataFrame],
     deductions). A deeper tree is flattened to these two levels (exact for arithmetic
     aggregation without missing values).
     """
-    from evalkit.evaluate import Tree, evaluate, prepare
+    from evalkit.evaluate import Tree, evaluate, prepare, resolve_tree
 
-    tree = Tree.from_spec(spec)
     scored = prepare(spec, dict(tables))
     per = list(scored)[-1] if period is None else str(period)
     if per not in scored:
         raise EvalkitError(f"unknown period {period!r}; expected one of {list(scored)}",
                            "period")
     sc = scored[per]
+    tree, _ = resolve_tree(spec, sc, Tree.from_spec(spec))   # weighting schemes applied
     res = evaluate(spec, dict(tables))
     tot = res.tables["totals"]
     tot = tot[tot["period"].astype(str) == per].set_index("unit_id")

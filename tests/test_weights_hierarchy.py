@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError
-from evalkit.spec import Spec
+from evalkit.errors import EvalkitError, ProblemList
+from evalkit.spec import Spec, Weighting
 from evalkit.weights import compute_weights
 from evalkit.weights.hierarchy import (
     check_weighting,
@@ -104,8 +104,13 @@ def test_objective_scheme_without_scores_is_an_error_with_its_path() -> None:
 
 
 def test_check_weighting_reports_yaml_paths() -> None:
-    spec = _spec(duty={"method": "ahp", "matrix": [[1, 2, 3], [0.5, 1, 2], [1 / 3, 0.4, 1]],
-                       "by_category": {"dept": {"method": "nope"}}})
+    bad = {"method": "ahp", "matrix": [[1, 2, 3], [0.5, 1, 2], [1 / 3, 0.4, 1]],
+           "by_category": {"dept": {"method": "nope"}}}
+    with pytest.raises(ProblemList) as exc:        # loading the spec already reports them
+        _spec(duty=bad)
+    assert str(exc.value).count("perspectives[1] (duty).weighting") == 2
+    spec = _spec()
+    spec.perspectives[1].weighting = Weighting.model_validate(bad)
     msgs = [str(p) for p in check_weighting(spec)]
     assert any("perspectives[1] (duty).weighting.matrix[1][2]" in m and "not reciprocal" in m
                for m in msgs)
@@ -128,6 +133,10 @@ def test_tree_weights_agree_with_pipeline_effective_weights(tmp_path: pytest.Tem
 
     make_demo(tmp_path / "data", spec_path=tmp_path / "demo.yaml")
     spec = load_spec(tmp_path / "demo.yaml")
+    raw0 = copy.deepcopy(spec.raw)
+    for p in raw0["perspectives"]:
+        p.pop("weighting", None)          # the demo weighs one perspective by CRITIC
+    spec = Spec.from_dict(raw0, base_dir=spec.base_dir)
     tables = load_tables(spec)
     tree = Tree.from_spec(spec)
     sc = list(prepare(spec, tables).values())[-1]
