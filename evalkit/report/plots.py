@@ -41,12 +41,25 @@ class SVGBlock(str):
         return f'<figure class="ek-chart">{self}</figure>'
 
 
-def to_svg(fig: object) -> SVGBlock:
-    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date."""
+def to_svg(fig: object, tight: bool = True) -> SVGBlock:
+    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date.
+
+    ``tight=True`` crops to the drawn content (``bbox_inches='tight'``), which costs a second
+    layout pass; per-unit charts set their margins themselves and pass ``tight=False``.
+    """
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # type: ignore[attr-defined]
+    kw = {"bbox_inches": "tight"} if tight else {}
+    fig.savefig(buf, format="svg", metadata={"Date": None}, **kw)  # type: ignore[attr-defined]
     text = buf.getvalue()
     return SVGBlock(text[text.index("<svg"):])
+
+
+def text_width_in(labels: Sequence[str], size_pt: float) -> float:
+    """Estimated width in inches of the longest label: a CJK character is one em wide, a
+    Latin character about 0.6 em (1 em = ``size_pt`` / 72 inch)."""
+    em = size_pt / 72.0
+    widths = [sum(em if ord(c) >= 0x2E80 else 0.6 * em for c in str(s)) for s in labels]
+    return max(widths, default=0.0)
 
 
 def bar_markers(labels: Sequence[str], values: Sequence[float],
@@ -62,25 +75,33 @@ def bar_markers(labels: Sequence[str], values: Sequence[float],
     xlabel, bar_label : axis label and the bars' legend label.
     xmax : upper end of the axis (the point scale).
     """
+    import matplotlib
     from matplotlib.figure import Figure
 
     setup_matplotlib()
     n = len(labels)
-    fig = Figure(figsize=(6.4, 0.42 * n + 0.9))
+    # fixed margins (no tight-bbox pass): room for the labels, the legend and the axis label
+    size = float(matplotlib.rcParams["font.size"])
+    width, height = 6.4, 0.42 * n + 1.1
+    left = min(0.5, (text_width_in(labels, size) + 0.25) / width)
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left, right=0.97, bottom=0.5 / height, top=1 - 0.4 / height)
     ax = fig.subplots()
     y = np.arange(n)[::-1]
     ax.barh(y, np.asarray(values, dtype=float), color=UNIT_COLOUR, height=0.55,
             label=bar_label or None)
     colours = (MEDIAN_COLOUR, BEST_COLOUR, "#CC79A7", "#56B4E9")
     for i, (name, vals) in enumerate(markers.items()):
-        ax.scatter(np.asarray(vals, dtype=float), y, marker=MARKERS[i % 4], s=60, zorder=3,
+        mk = MARKERS[i % 4]
+        ax.scatter(np.asarray(vals, dtype=float), y, marker=mk, s=260 if mk == "|" else 60,
+                   zorder=3,
                    color=colours[i % 4], label=name, linewidths=2)
     ax.set_yticks(y, [str(s) for s in labels])
     ax.set_xlim(0, xmax)
     ax.set_xlabel(xlabel)
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=1 + len(markers),
               frameon=False)
-    return to_svg(fig)
+    return to_svg(fig, tight=False)
 
 
 def perspective_frame(view: UnitView) -> pd.DataFrame:
