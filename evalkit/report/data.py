@@ -58,21 +58,8 @@ def load_results(folder: str | Path) -> Any:
 
 
 def _load(folder: Path) -> Any:
-    try:
-        from evalkit.results import Results
-    except ImportError:  # pipeline not installed yet: read the documented layout
-        import json
-        from types import SimpleNamespace
+    from evalkit.results import Results
 
-        import yaml
-
-        tables = {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
-        prov = folder / "provenance.json"
-        spec = folder / "spec.yaml"
-        return SimpleNamespace(
-            tables=tables,
-            provenance=json.loads(prov.read_text("utf-8")) if prov.is_file() else {},
-            spec=yaml.safe_load(spec.read_text("utf-8")) if spec.is_file() else {})
     return Results.load(folder)
 
 

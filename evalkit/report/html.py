@@ -31,7 +31,7 @@ from evalkit.report.data import current_period
 from evalkit.report.fonts import CSS_FONT_STACK
 from evalkit.report.i18n import t
 from evalkit.report.paths import safe_stem
-from evalkit.report.tables import flag_labels, fmt, names, unit_name
+from evalkit.report.tables import flag_labels, fmt, names, unit_names
 
 STYLESHEET_NAME = "report.css"
 
@@ -127,7 +127,7 @@ def ranking_frame(res: Any, lang: str) -> pd.DataFrame:
         "category": cur["category"].astype(str).map(lambda c: str(cats.get(c, c))),
         "rank": cur["rank"],
         "unit_id": cur["unit_id"].astype(str),
-        "unit": [unit_name(r, lang) for _, r in cur.iterrows()],
+        "unit": unit_names(cur, lang),
         "total": cur["total"],
         "grade": grade,
         "flags": cur["flags"].map(lambda f: "、".join(flag_labels(f, lang))),

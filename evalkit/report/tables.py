@@ -100,6 +100,16 @@ def unit_name(row: pd.Series, lang: str) -> str:
     return str(name) if isinstance(name, str) and name else str(row["unit_name"])
 
 
+def unit_names(totals: pd.DataFrame, lang: str) -> pd.Series:
+    """Unit names of ``totals`` rows in ``lang`` (English falls back to Chinese), vectorised."""
+    col = name_column("unit_name", lang)
+    if col not in totals.columns:
+        return totals["unit_name"].astype(str)
+    name = totals[col].astype("string")
+    return name.where(name.notna() & (name != ""), totals["unit_name"].astype("string")) \
+        .astype(str)
+
+
 def flag_labels(flags: Any, lang: str) -> list[str]:
     """The ``;``-joined flags of a totals row as labels in ``lang`` (``bottom_3``: "类别末位 3")."""
     if not isinstance(flags, str) or not flags:
