@@ -35,7 +35,8 @@ from evalkit.errors import EvalkitError, TableError
 from evalkit.registry import Registry
 
 #: Modules that register sources when imported (kept lazy to avoid import cycles).
-SOURCE_MODULES: list[str] = ["evalkit.tasks", "evalkit.history", "evalkit.survey"]
+SOURCE_MODULES: list[str] = ["evalkit.tasks", "evalkit.history", "evalkit.survey",
+                             "evalkit.peer"]
 
 
 @dataclass
