@@ -249,3 +249,11 @@ def test_compare_schemes_scores_every_scheme_and_states_why_one_is_skipped(demo)
     assert (mean.groupby("category")["rank"].min() == 1).all()
     agree = rank_agreement(cmp)
     assert agree.loc["mean", "mean"] == pytest.approx(1.0)
+
+
+def test_peer_source_and_demo_hook_are_registered():
+    from evalkit.demo import DEMO_SPECS, DEMO_TABLES
+    from evalkit.sources import load_sources
+
+    assert "peer" in load_sources()
+    assert "peer" in DEMO_TABLES and DEMO_SPECS["peer"] == DEMO_SPEC
