@@ -98,20 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("spec")
     r.add_argument("--out", default=None, help="results folder (results/<evaluation id>)")
     r.set_defaults(func=_run)
-    for name, module, text in (("report", "evalkit.report", "write per-unit reports in batch"),
-                               ("peer-bench", "evalkit.peer.bench",
-                                "compare peer-rating schemes by simulation")):
+    for name, text in (("report", "write per-unit reports in batch (see evalkit report -h)"),
+                       ("peer-bench", "compare peer-rating schemes by simulation")):
         s = sub.add_parser(name, help=text, add_help=False)
         s.add_argument("rest", nargs=argparse.REMAINDER)
-        s.set_defaults(func=_delegate(module))
+        s.set_defaults(func=_delegate(DELEGATED[name]))
     m = sub.add_parser("methods", help="list registered methods")
     m.set_defaults(func=_methods)
     return p
 
 
+DELEGATED = {"report": "evalkit.report", "peer-bench": "evalkit.peer.bench"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evalkit`` command."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in DELEGATED:       # their own parsers take every option that follows
+        args = argparse.Namespace(func=_delegate(DELEGATED[argv[0]]), rest=argv[1:])
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except EvalkitError as err:

@@ -150,3 +150,11 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     units = pd.read_csv(a / "units.csv")
     assert units["category"].value_counts().to_dict().keys() == {"township", "party_dept",
                                                                  "gov_dept"}
+
+
+def test_cli_delegates_options_to_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    """Options right after a delegated command reach its own parser (not argparse's REMAINDER)."""
+    with pytest.raises(SystemExit) as exc:
+        main(["peer-bench", "--help"])
+    assert exc.value.code == 0
+    assert "--reps" in capsys.readouterr().out
