@@ -51,7 +51,7 @@ import ast
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -619,3 +619,137 @@ def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
           rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """No tables: history reads the Results; the hook only adds the rules to the demo spec."""
     return {}
+
+
+# --------------------------------------------------------------------------- report section
+#: Labels of the report section, key -> (Chinese, English).
+_SECTION_LABELS: dict[str, tuple[str, str]] = {
+    "period": ("考核期", "Period"),
+    "category": ("类别", "Category"),
+    "total": ("总分", "Total"),
+    "total_change": ("总分变化", "Change in total"),
+    "rank": ("类别内名次", "Rank in category"),
+    "rank_change": ("名次变化", "Rank change"),
+    "grade": ("等次", "Grade"),
+    "history": ("连续期规则", "Consecutive-period rules"),
+    "category_changed": ("（类别调整）", " (category changed)"),
+}
+
+
+def _section_label(key: str, lang: str) -> str:
+    zh, en = _SECTION_LABELS[key]
+    return en if lang == "en" else zh
+
+
+def _rank_change_text(x: Any) -> str:
+    """``3 -> '↑3'`` (moved up), ``-2 -> '↓2'``, ``0 -> '0'``, NaN -> "–"."""
+    if x is None or pd.isna(x):
+        return "–"
+    v = int(x)
+    return f"↑{v}" if v > 0 else f"↓{-v}" if v < 0 else "0"
+
+
+class HistorySection(NamedTuple):
+    """A unit's history section: ``(table, figure)``; renders as escaped HTML + SVG."""
+
+    table: pd.DataFrame
+    figure: Any
+
+    def _repr_html_(self) -> str:
+        from evalkit.report.plots import to_svg
+        from evalkit.report.tables import html_table
+
+        return str(html_table(self.table)) + to_svg(self.figure)._repr_html_()
+
+
+def rule_label(rule: HistoryRule, lang: str = "zh") -> str:
+    """How a report names a rule: its ``label`` in Chinese, its ``flag`` (``_`` → space) in
+    English (the spec's labels are Chinese text)."""
+    return rule.flag.replace("_", " ") if lang == "en" else rule.label
+
+
+def _meta_names(results: Any, meta: str, key: str, lang: str) -> dict[str, str]:
+    """Names of the ids in a Results metadata table (``name_en`` in English, else ``name``)."""
+    df = results.tables.get(meta)
+    if df is None or df.empty or "name" not in df.columns:
+        return {}
+    name = df["name"].astype("string")
+    if lang == "en" and "name_en" in df.columns:
+        en = df["name_en"].astype("string")
+        name = en.where(en.notna() & (en != ""), name)
+    return dict(zip(df[key].astype(str), name.fillna(df[key].astype(str)).astype(str),
+                    strict=True))
+
+
+def report_section(results: Any, unit_id: str, lang: str = "zh") -> HistorySection | None:
+    """The history section of a unit report: total and rank per period, with rule flags.
+
+    Parameters
+    ----------
+    results : Results (or anything with ``tables['totals']`` and an optional ``spec``)
+        ``totals`` of every period; the rules are ``spec['history']`` (none: no flags).
+    unit_id : str
+    lang : {'zh', 'en'}
+
+    Returns
+    -------
+    HistorySection or None
+        ``table``: one row per period (time order) from :func:`unit_trend`: period, category
+        (names from ``meta_categories``), total, change in total, rank as ``rank / n`` in the
+        category, rank change (``↑k``: moved up ``k`` places = previous rank − rank; "–" in
+        a first period, after a gap or a change of category), grade, and the labels of the
+        history rules that fire in the period (the rule's ``label`` in Chinese, its ``flag``
+        in English); ``figure``: :func:`plot_unit_trend`. None when the unit is in no period.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> tot = pd.DataFrame({"period": [2024, 2024, 2025, 2025], "unit_id": ["A", "B"] * 2,
+    ...                     "category": "c", "total": [90.0, 80.0, 85.0, 70.0],
+    ...                     "rank": [1, 2] * 2})
+    >>> res = SimpleNamespace(tables={"totals": tot}, spec={"history": {"rules": [
+    ...     {"id": "last_twice", "when": "rank_from_bottom <= 1", "periods": 2,
+    ...      "flag": "last_two_periods", "label": "连续两年排名最后一位"}]}})
+    >>> report_section(res, "B", "en").table.iloc[:, -1].tolist()
+    ['', 'last two periods']
+    >>> report_section(res, "Z") is None
+    True
+    """
+    totals = results.tables["totals"]
+    if not (totals["unit_id"].astype(str) == str(unit_id)).any():
+        return None
+    spec = getattr(results, "spec", None) or {}
+    rules = parse_rules(spec.get("history") if isinstance(spec, Mapping) else None)
+    trend = unit_trend(totals, unit_id, rules or None)
+    cat_names = _meta_names(results, "meta_categories", "category", lang)
+    category = trend["category"].astype(str).map(lambda c: cat_names.get(c, c))
+    if "category_changed" in trend:
+        category = category + np.where(trend["category_changed"].to_numpy(dtype=bool),
+                                       _section_label("category_changed", lang), "")
+    n = trend["n_in_category"] if "n_in_category" in trend else pd.Series(pd.NA,
+                                                                          index=trend.index)
+    rank = [f"{int(r)} / {int(k)}" if pd.notna(k) else str(int(r)) if pd.notna(r) else "–"
+            for r, k in zip(trend["rank"], n, strict=True)]
+    shown = {r.label: rule_label(r, lang) for r in rules}
+    history = trend["history"] if "history" in trend else pd.Series("", index=trend.index)
+    history = history.map(lambda s: ("; " if lang == "en" else "；").join(
+        shown.get(x, x) for x in str(s).split(";") if x))
+    grade_names = _meta_names(results, "meta_grades", "grade", lang)
+    grade = (trend["grade"].astype(str).map(lambda g: grade_names.get(g, g))
+             if "grade" in trend else pd.Series("", index=trend.index))
+    table = pd.DataFrame({
+        _section_label("period", lang): trend["period"].astype(str),
+        _section_label("category", lang): category,
+        _section_label("total", lang): trend.get("total", pd.Series(np.nan, index=trend.index)),
+        _section_label("total_change", lang): trend.get("total_change",
+                                                        pd.Series(np.nan, index=trend.index)),
+        _section_label("rank", lang): rank,
+        _section_label("rank_change", lang): trend["rank_change"].map(_rank_change_text),
+        _section_label("grade", lang): grade.fillna("").astype(str),
+        _section_label("history", lang): history,
+    }, dtype=object)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5.0, 2.6))
+    plot_unit_trend(trend, ax=fig.subplots(), lang=lang)
+    return HistorySection(table, fig)

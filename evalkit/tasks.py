@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -566,3 +566,219 @@ def _demo(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
 
     return {"tasks_ledger.csv": demo_ledger(units, periods, quality, rng),
             "project_progress.csv": demo_progress(units, periods, quality, rng)}
+
+
+# --------------------------------------------------------------------------- report
+#: Labels of the report section, key -> (Chinese, English).
+_LABELS: dict[str, tuple[str, str]] = {
+    "period": ("考核期", "Period"),
+    "planned": ("计划任务", "Planned"),
+    "closed_on_time": ("按期销号", "Closed on time"),
+    "closed_late": ("逾期销号", "Closed late"),
+    "open": ("未销号", "Open"),
+    "closure_rate": ("销号率", "Closure rate"),
+    "highlights": ("亮点工作", "Highlights"),
+    "task_points": ("任务得分（满分 {scale}）", "Task points (of {scale})"),
+    "score": ("折算得分（百分制）", "Score (0–100)"),
+    "level": ("督办级别", "Escalation"),
+    "months": ("逾期月数 ≥", "Months overdue ≥"),
+    "n_tasks": ("任务数", "Tasks"),
+    "penalty": ("每项扣分", "Points per task"),
+    "deduction": ("逾期扣分", "Deduction"),
+    "admonition": ("诫勉谈话", "Admonition talk"),
+    "disciplinary": ("纪律审查", "Disciplinary review"),
+    "project": ("重点项目", "Key project"),
+    "project_id": ("项目编号", "Project ID"),
+    "month": ("月份", "Month"),
+    "planned_pct": ("计划进度 %", "Planned %"),
+    "actual_pct": ("实际进度 %", "Actual %"),
+    "lag": ("滞后（百分点）", "Lag (points)"),
+    "status": ("状态", "Status"),
+    "green": ("绿灯", "green"),
+    "yellow": ("黄灯", "yellow"),
+    "red": ("红灯", "red"),
+    "monthly": ("按到期月份的任务销号", "Tasks by due month"),
+    "count": ("任务数", "Tasks"),
+}
+#: Row class of a project's status in the report table (the report stylesheet's colours).
+_STATUS_CLASS = {"green": "ek-good", "yellow": "ek-fair", "red": "ek-poor"}
+
+
+def _lab(key: str, lang: str, **fmt: Any) -> str:
+    zh, en = _LABELS.get(key, (key, key))
+    text = en if lang == "en" else zh
+    return text.format(**fmt) if fmt else text
+
+
+def _percent(x: Any) -> str:
+    """``0.8387 -> '83.9%'`` ("–" when missing)."""
+    return "–" if x is None or pd.isna(x) else f"{100 * float(x):.1f}%"
+
+
+class TasksSection(NamedTuple):
+    """A unit's task-ledger section: yearly tallies, escalations, key projects and a chart.
+
+    Renders (``_repr_html_``) as escaped HTML tables and an inline SVG chart; project rows are
+    coloured by their traffic light.
+    """
+
+    table: pd.DataFrame
+    escalations: pd.DataFrame
+    projects: pd.DataFrame
+    figure: Any
+    project_status: tuple[str, ...] = ()
+
+    def _repr_html_(self) -> str:
+        from evalkit.report.plots import to_svg
+        from evalkit.report.tables import html_table
+
+        parts = [str(html_table(self.table)), str(html_table(self.escalations))]
+        if len(self.projects):
+            parts.append(str(html_table(self.projects, [_STATUS_CLASS.get(s, "")
+                                                        for s in self.project_status], 1)))
+        if self.figure is not None:
+            parts.append(to_svg(self.figure, tight=False)._repr_html_())
+        return "".join(parts)
+
+
+def _unit_rows(tabs: Mapping[str, pd.DataFrame], name: str, unit_id: str, period: Any
+               ) -> pd.DataFrame:
+    df = tabs.get(name)
+    if df is None or df.empty:
+        return pd.DataFrame()
+    return df[(df["unit_id"].astype(str) == str(unit_id))
+              & (df["period"].astype(str) == str(period))]
+
+
+def latest_progress(progress: pd.DataFrame) -> pd.DataFrame:
+    """The last reported month of each project (rows of ``tasks_progress``), most behind first.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"project_id": ["A", "A", "B"], "month": [1, 2, 1],
+    ...                   "lag": [1.0, 4.0, 20.0]})
+    >>> latest_progress(p)[["project_id", "month"]].to_numpy().tolist()
+    [['B', 1], ['A', 2]]
+    """
+    if progress.empty:
+        return progress
+    last = progress.sort_values(["project_id", "month"], kind="stable") \
+        .drop_duplicates("project_id", keep="last")
+    return last.sort_values(["lag", "project_id"], ascending=[False, True], kind="stable") \
+        .reset_index(drop=True)
+
+
+def monthly_chart(monthly: pd.DataFrame, lang: str = "zh") -> Any:
+    """Stacked bars per due month: tasks closed on time, closed late, still open.
+
+    ``monthly`` is a unit's rows of ``tasks_monthly`` (cohorts by due month, so the three
+    parts add up to the tasks planned for that month). Returns a matplotlib Figure (no pyplot
+    state).
+    """
+    from matplotlib.figure import Figure
+
+    from evalkit.report.fonts import setup_matplotlib
+
+    setup_matplotlib()
+    m = monthly.sort_values("month")
+    x = m["month"].to_numpy(dtype=int)
+    fig = Figure(figsize=(6.4, 2.6))
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.8)
+    ax = fig.subplots()
+    bottom = np.zeros(len(m))
+    for col, colour in (("closed_on_time", "#009E73"), ("closed_late", "#E69F00"),
+                        ("open", "#D55E00")):
+        v = m[col].to_numpy(dtype=float)
+        ax.bar(x, v, bottom=bottom, color=colour, width=0.7, label=_lab(col, lang))
+        bottom += v
+    ax.set_xticks(x)
+    ax.set_xlabel(_lab("month", lang))
+    ax.set_ylabel(_lab("count", lang))
+    ax.set_title(_lab("monthly", lang), fontsize=10, loc="left", pad=22)
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=3, frameon=False, fontsize=8)
+    return fig
+
+
+def report_section(results: Any, unit_id: str, lang: str = "zh", period: Any = None
+                   ) -> TasksSection | None:
+    """The task-ledger (预安销号) section of a unit report.
+
+    Parameters
+    ----------
+    results : Results or mapping of tables
+        Reads ``tasks_yearly`` (the unit's tallies and task score), ``tasks_monthly`` (the
+        chart) and ``tasks_progress`` (key projects), and ``spec.sources.tasks`` for the
+        escalation levels and the scale (defaults: :data:`DEFAULTS`).
+    unit_id : str
+    lang : {'zh', 'en'}
+    period : optional
+        Default ``results.current_period`` (else the last period of ``tasks_yearly``).
+
+    Returns
+    -------
+    TasksSection or None
+        ``table``: the yearly row (planned, closed on time / late, open, closure rate
+        ``= closed / planned``, highlights, task points of ``scale``, score 0–100);
+        ``escalations``: per level, its threshold in months overdue, the number of tasks that
+        reached it (``n_<level>``) and its penalty; ``projects``: the last reported month
+        of each key project (planned %, actual %, lag ``= planned − actual`` in percentage
+        points, red / yellow / green light), most behind first; ``figure``: monthly closure.
+        None when the unit has no ledger or project rows in the period.
+
+    Examples
+    --------
+    >>> tabs = {"tasks_yearly": summarise_ledger(pd.DataFrame({
+    ...     "period": 2025, "unit_id": "T01", "task_id": ["a", "b"], "planned_month": 3,
+    ...     "due_month": 3, "closed_month": [3, 5]})).yearly}
+    >>> sec = report_section(tabs, "T01", "en", period=2025)
+    >>> int(sec.table.loc[0, "Planned"]), sec.table.loc[0, "Closure rate"]
+    (2, '100.0%')
+    >>> report_section(tabs, "X99", "en", period=2025) is None
+    True
+    """
+    tabs: Mapping[str, pd.DataFrame] = getattr(results, "tables", results)
+    if period is None:
+        period = getattr(results, "current_period", None)
+    if period is None and "tasks_yearly" in tabs:
+        period = tabs["tasks_yearly"]["period"].astype(str).max()
+    yearly = _unit_rows(tabs, "tasks_yearly", unit_id, period)
+    progress = _unit_rows(tabs, "tasks_progress", unit_id, period)
+    if yearly.empty and progress.empty:
+        return None
+    spec = getattr(results, "spec", None) or {}
+    cfg = ((spec.get("sources") or {}).get("tasks") or {}) if isinstance(spec, Mapping) else {}
+    scale = cfg.get("scale", DEFAULTS["scale"])
+    levels = cfg.get("escalation") or DEFAULTS["escalation"]
+
+    y = yearly.iloc[0] if len(yearly) else pd.Series(dtype=object)
+    table = pd.DataFrame({
+        _lab("period", lang): [str(period)],
+        **{_lab(c, lang): [y.get(c)] for c in ("planned", "closed_on_time", "closed_late",
+                                               "open")},
+        _lab("closure_rate", lang): [_percent(y.get("closure_rate"))],
+        _lab("highlights", lang): [y.get("highlights")],
+        _lab("task_points", lang, scale=f"{float(scale):g}"): [y.get("task_points")],
+        _lab("score", lang): [y.get("score")],
+    }, dtype=object)
+    escalations = pd.DataFrame({
+        _lab("level", lang): [_lab(str(lvl["id"]), lang) for lvl in levels],
+        _lab("months", lang): [int(lvl["months"]) for lvl in levels],
+        _lab("n_tasks", lang): [y.get(f"n_{lvl['id']}") for lvl in levels],
+        _lab("penalty", lang): [float(lvl["points"]) for lvl in levels],
+    }, dtype=object)
+    last = latest_progress(progress)
+    name = (last["project_name"].astype("string").fillna(last["project_id"].astype(str))
+            if "project_name" in last.columns else last.get("project_id", pd.Series()))
+    projects = pd.DataFrame({
+        _lab("project_id", lang): last.get("project_id", pd.Series(dtype=object)),
+        _lab("project", lang): name,
+        _lab("month", lang): last.get("month", pd.Series(dtype=object)),
+        _lab("planned_pct", lang): last.get("planned_pct", pd.Series(dtype=object)),
+        _lab("actual_pct", lang): last.get("actual_pct", pd.Series(dtype=object)),
+        _lab("lag", lang): last.get("lag", pd.Series(dtype=object)),
+        _lab("status", lang): [_lab(str(s), lang) for s in last.get("status", [])],
+    }, dtype=object)
+    monthly = _unit_rows(tabs, "tasks_monthly", unit_id, period)
+    figure = monthly_chart(monthly, lang) if len(monthly) else None
+    return TasksSection(table, escalations, projects, figure,
+                        tuple(str(s) for s in last.get("status", [])))

@@ -33,7 +33,8 @@ from evalkit.report.tables import (
 
 __all__ = [
     "HTMLBlock", "UnitView", "change_table", "cli_main", "extra_sections", "grade_counts",
-    "header", "indicator_table", "load_results", "methods_appendix", "overview_header",
+    "header", "history_flagged", "indicator_table", "load_results", "methods_appendix",
+    "overview_header",
     "perspective_chart", "points_table", "ranking", "run_reports", "sources_table",
     "totals_by_category", "unit_view", "warm_up",
 ]
@@ -69,6 +70,44 @@ def ranking(results_dir: str, lang: str = "zh", link_reports: bool = True) -> HT
     links = report_links(res.tables["totals"]["unit_id"].astype(str).unique().tolist()) \
         if link_reports else None
     return section(t("ranking", lang), ranking_html(res, lang, links))
+
+
+def history_flagged(results_dir: str, lang: str = "zh") -> HTMLBlock:
+    """Units that the spec's consecutive-period rules (``history.rules``) flag this period.
+
+    One row per (rule, unit) from :func:`evalkit.history.flagged_units`: rule, unit, category,
+    total, rank and the length of the streak. Empty when the spec has no history rules.
+    """
+    from html import escape
+
+    import pandas as pd
+
+    from evalkit.history import flagged_units, parse_rules, rule_label
+    from evalkit.report.data import current_period
+    from evalkit.report.i18n import t
+    from evalkit.report.tables import html_table, names, unit_names
+
+    res = load_results(results_dir)
+    spec = res.spec if isinstance(res.spec, dict) else {}
+    rules = parse_rules(spec.get("history"))
+    if not rules:
+        return HTMLBlock("")
+    title = t("history_flagged", lang)
+    fl = flagged_units(res.tables["totals"], rules, current_period(res))
+    if fl.empty:
+        return section(title, f"<p>{escape(t('no_history_flags', lang))}</p>")
+    shown = {r.id: rule_label(r, lang) for r in rules}
+    cats = names(res, "meta_categories", "category", lang)
+    out = pd.DataFrame({
+        t("rule", lang): fl["rule"].map(shown),
+        t("unit_id", lang): fl["unit_id"].astype(str),
+        t("unit", lang): unit_names(fl, lang).to_numpy(),
+        t("category", lang): fl["category"].astype(str).map(lambda c: cats.get(c, c)),
+        t("total", lang): fl["total"],
+        t("rank", lang): fl["rank"],
+        t("streak", lang): fl["streak"],
+    })
+    return section(title, html_table(out))
 
 
 def run_reports(*args: Any, **kwargs: Any) -> Any:
