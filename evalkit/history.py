@@ -51,13 +51,14 @@ import ast
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evalkit.demo import register_demo_tables
 from evalkit.errors import EvalkitError, SpecError, TableError, raise_all
+from evalkit.report.tables import TableFigure
 
 RULE_KEYS = {"id", "when", "periods", "flag", "label", "category_change"}
 CATEGORY_CHANGE = ("keep", "break")
@@ -649,17 +650,7 @@ def _rank_change_text(x: Any) -> str:
     return f"↑{v}" if v > 0 else f"↓{-v}" if v < 0 else "0"
 
 
-class HistorySection(NamedTuple):
-    """A unit's history section: ``(table, figure)``; renders as escaped HTML + SVG."""
-
-    table: pd.DataFrame
-    figure: Any
-
-    def _repr_html_(self) -> str:
-        from evalkit.report.plots import to_svg
-        from evalkit.report.tables import html_table
-
-        return str(html_table(self.table)) + to_svg(self.figure)._repr_html_()
+HistorySection = TableFigure  # the shared (table, figure) report section
 
 
 def rule_label(rule: HistoryRule, lang: str = "zh") -> str:

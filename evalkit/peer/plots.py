@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from evalkit.report.tables import TableFigure
 
 LABELS = {
     "scheme": ("计分方法", "Scheme"), "score": ("互评得分", "Peer score"),
@@ -99,20 +101,7 @@ def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
     return fig
 
 
-class PeerSection(NamedTuple):
-    """A unit's peer-rating section: ``(table, figure)``; renders as escaped HTML + SVG."""
-
-    table: pd.DataFrame
-    figure: Any
-
-    def _repr_html_(self) -> str:
-        try:
-            from evalkit.report.plots import to_svg
-            from evalkit.report.tables import html_table
-
-            return str(html_table(self.table)) + str(to_svg(self.figure))
-        except ImportError:  # pragma: no cover - report package absent
-            return self.table.to_html(escape=True, index=False)
+PeerSection = TableFigure  # the shared (table, figure) report section
 
 
 def _tables(results: Any) -> Mapping[str, pd.DataFrame]:

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,23 @@ class HTMLBlock(str):
 
     def _repr_html_(self) -> str:
         return str(self)
+
+
+class TableFigure(NamedTuple):
+    """A capability's report section: ``(table, figure)``; renders as escaped HTML + SVG.
+
+    What ``report_section`` of :mod:`evalkit.survey`, :mod:`evalkit.peer` and
+    :mod:`evalkit.history` return; it unpacks as ``table, fig = section``.
+    """
+
+    table: pd.DataFrame
+    figure: Any
+
+    def _repr_html_(self) -> str:
+        from evalkit.report.plots import to_svg
+
+        svg = to_svg(self.figure)._repr_html_() if self.figure is not None else ""
+        return str(html_table(self.table)) + svg
 
 
 def fmt(x: Any, digits: int = 2) -> str:

@@ -15,12 +15,13 @@ renders itself as HTML (escaped table + SVG chart).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evalkit.errors import EvalkitError
+from evalkit.report.tables import TableFigure
 from evalkit.survey.ranking import funnel_limits
 
 _L = {
@@ -226,20 +227,7 @@ def reliability_plot(reliability: pd.DataFrame, lang: str = "zh", labels: Mappin
     return fig if fig is not None else ax.figure
 
 
-class SurveySection(NamedTuple):
-    """A unit's survey section: ``(table, figure)``; renders as escaped HTML + SVG."""
-
-    table: pd.DataFrame
-    figure: Any
-
-    def _repr_html_(self) -> str:
-        try:
-            from evalkit.report.plots import to_svg
-            from evalkit.report.tables import html_table
-
-            return str(html_table(self.table)) + str(to_svg(self.figure))
-        except ImportError:  # pragma: no cover - report package absent
-            return self.table.to_html(escape=True, index=False)
+SurveySection = TableFigure  # the shared (table, figure) report section
 
 
 def report_section(results: Any, unit_id: str, lang: str = "zh", period: Any = None
