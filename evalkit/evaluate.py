@@ -251,7 +251,6 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
             registry: Any) -> dict[str, pd.DataFrame]:
     units = sc.units
     uid = units.index
-    scale = spec.evaluation.scale
     off = aggregate_office(sc.scores, sc.keep, sc.cat, tree)
     # sources
     weights = spec.source_weights()
@@ -377,7 +376,6 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
     for name, log in sc.log.items():
         out[name] = log.assign(period=sc.period)
     out.update(details)
-    del scale
     return out
 
 

@@ -55,14 +55,13 @@ class TableRef(_Strict):
 
 class Evaluation(_Strict):
     """Identity of the evaluation. ``periods`` defaults to every period found in the data;
-    the last one is the current period. ``scale`` is the point scale of scores (100)."""
+    the last one is the current period. ``language`` is the reports' default."""
 
     id: str
     name: str = ""
     name_en: str = ""
     periods: list[int | str] | None = None
     seed: int = 0
-    scale: float = Field(100.0, gt=0)
     language: Literal["zh", "en"] = "zh"
 
 
