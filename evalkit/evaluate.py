@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 import platform
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -247,8 +249,33 @@ def _long(arr: np.ndarray, units: pd.Index, cols: list[str], name: str, colname:
     return pd.Series(arr.ravel(), index=idx, name=name)
 
 
+def compute_sources(spec: Spec, tables: dict[str, pd.DataFrame],
+                    scored: dict[str, Scored], registry: Any, workers: int | None = None
+                    ) -> dict[tuple[str, str], SourceOutput]:
+    """Every non-office source of every period, computed concurrently.
+
+    Sources are independent of each other and of the scorecard, and their work is in numpy,
+    pandas and pyarrow, which release the GIL: a thread per core overlaps them. Each source
+    is deterministic, so the result does not depend on the order they finish in.
+    """
+    jobs = [(period, name) for period in scored for name in spec.sources if name != "office"]
+    if not jobs:
+        return {}
+
+    def run(job: tuple[str, str]) -> SourceOutput:
+        period, name = job
+        return registry.get(name).compute(spec.source_config(name), tables,
+                                          scored[period].units, period)
+
+    workers = workers or min(len(jobs), os.cpu_count() or 1)
+    if workers == 1:
+        return {job: run(job) for job in jobs}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(zip(jobs, pool.map(run, jobs), strict=True))
+
+
 def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
-            registry: Any) -> dict[str, pd.DataFrame]:
+            outputs: dict[tuple[str, str], SourceOutput]) -> dict[str, pd.DataFrame]:
     units = sc.units
     uid = units.index
     off = aggregate_office(sc.scores, sc.keep, sc.cat, tree)
@@ -261,8 +288,7 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
     for name in weights:
         if name == "office":
             continue
-        src = registry.get(name)
-        out: SourceOutput = src.compute(spec.source_config(name), tables, units, sc.period)
+        out = outputs[(sc.period, name)]
         src_scores[name] = out.score.reindex(uid).to_numpy(dtype=float)
         for tname, t in out.tables.items():
             if tname == "points":
@@ -444,9 +470,10 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
     scored = prepare(spec, tables)
     parts: dict[str, list[pd.DataFrame]] = {}
     weights_prov: dict[str, Any] = {}
+    outputs = compute_sources(spec, tables, scored, registry)
     for sc in scored.values():
         tree_p, weights_prov = resolve_tree(spec, sc, tree)
-        for name, df in _period(spec, tables, sc, tree_p, registry).items():
+        for name, df in _period(spec, tables, sc, tree_p, outputs).items():
             parts.setdefault(name, []).append(df)
     out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     out.update(_meta(spec))
@@ -454,8 +481,8 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame]) -> Results:
     if spec.uncertainty and scored:
         from evalkit.uncertainty import rank_intervals
 
-        plain = spec.model_copy(update={"uncertainty": None})
-        out["uncertainty"] = rank_intervals(plain, tables, period=list(scored)[-1],
+        out["uncertainty"] = rank_intervals(spec, tables, period=list(scored)[-1],
+                                            scored=scored, results=Results(dict(out)),
                                             **spec.uncertainty)
     prov = {
         "evaluation": spec.evaluation.model_dump(),

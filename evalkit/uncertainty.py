@@ -815,7 +815,8 @@ def optimise_weights(scores: pd.DataFrame, target: pd.Series | Mapping[str, floa
 
 # ---------------------------------------------------------------------------------------
 def problems_from_pipeline(spec: Any, tables: Mapping[str, pd.DataFrame],
-                           period: Any = None) -> dict[str, UncertaintyProblem]:
+                           period: Any = None, *, scored: Mapping[str, Any] | None = None,
+                           results: Any = None) -> dict[str, UncertaintyProblem]:
     """One :class:`UncertaintyProblem` per category from an evaluation spec and its tables.
 
     Runs :func:`evalkit.evaluate.prepare` (treatment and scoring) and
@@ -826,18 +827,19 @@ def problems_from_pipeline(spec: Any, tables: Mapping[str, pd.DataFrame],
     normalised weights down the tree), and ``offset`` / ``scale`` so that
     ``offset + scale · composite`` reproduces the published total (other sources, bonus,
     deductions). A deeper tree is flattened to these two levels (exact for arithmetic
-    aggregation without missing values).
+    aggregation without missing values). ``scored`` (from ``prepare``) and ``results`` (the
+    nominal Results) may be passed by a caller that has them, to avoid computing them again.
     """
     from evalkit.evaluate import Tree, evaluate, prepare, resolve_tree
 
-    scored = prepare(spec, dict(tables))
+    scored = prepare(spec, dict(tables)) if scored is None else scored
     per = list(scored)[-1] if period is None else str(period)
     if per not in scored:
         raise EvalkitError(f"unknown period {period!r}; expected one of {list(scored)}",
                            "period")
     sc = scored[per]
     tree, _ = resolve_tree(spec, sc, Tree.from_spec(spec))   # weighting schemes applied
-    res = evaluate(spec, dict(tables))
+    res = evaluate(spec, dict(tables)) if results is None else results
     tot = res.tables["totals"]
     tot = tot[tot["period"].astype(str) == per].set_index("unit_id")
     src = res.tables["sources"]
@@ -898,7 +900,8 @@ MC_SETTINGS = ("n", "perturb", "concentration", "percent", "level", "aggregation
 
 
 def rank_intervals(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = None,
-                   where: str = "uncertainty", **settings: Any) -> pd.DataFrame:
+                   where: str = "uncertainty", *, scored: Mapping[str, Any] | None = None,
+                   results: Any = None, **settings: Any) -> pd.DataFrame:
     """The ``uncertainty`` table of an evaluation: a weights Monte Carlo per category.
 
     ``settings`` are :func:`monte_carlo`'s keyword arguments (``n`` default 1000,
@@ -914,7 +917,8 @@ def rank_intervals(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = 
                            f"{where}.{extra[0]}")
     settings = {"seed": getattr(spec.evaluation, "seed", 0), **settings}
     frames = []
-    for p in problems_from_pipeline(spec, tables, period).values():
+    for p in problems_from_pipeline(spec, tables, period, scored=scored,
+                                    results=results).values():
         frames.append(monte_carlo(p, **settings).table(p.provenance.get("period")))
     return pd.concat(frames, ignore_index=True)
 

@@ -27,8 +27,12 @@ DEMO_SPEC = {
 
 
 def demo_ratings(units: pd.DataFrame, periods: list[int], quality: pd.DataFrame,
-                 rng: np.random.Generator) -> pd.DataFrame:
+                 rng: np.random.Generator, max_ratees: int = 80) -> pd.DataFrame:
     """The long rating table of the demo (see the module docstring).
+
+    Each rater rates every unit on the other side, or ``max_ratees`` of them drawn at random
+    when the other side is larger (a large city samples its questionnaires: 2,000 units would
+    otherwise give 2.6 million ratings a period).
 
     Examples
     --------
@@ -58,6 +62,10 @@ def demo_ratings(units: pd.DataFrame, periods: list[int], quality: pd.DataFrame,
         if constant >= 0:
             g[constant, :] = 0
         rated = group[:, None] != group[None, :]  # the other side only (self excluded)
+        if (rated.sum(axis=1) > max_ratees).any():
+            keys = np.where(rated, rng.random((n, n)), np.inf)
+            cut = np.partition(keys, max_ratees - 1, axis=1)[:, max_ratees - 1]
+            rated &= keys <= cut[:, None]
         r, c = np.nonzero(rated)
         frames.append(pd.DataFrame({"period": period, "round": 1,
                                     "rater_id": [f"{u}-P" for u in ids[r]],

@@ -112,23 +112,29 @@ def rater_diagnostics(R: np.ndarray, rater_ids: list | None = None) -> pd.DataFr
     A = np.asarray(R, dtype=float)
     C = _loo_consensus(A)
     ok = ~np.isnan(A) & ~np.isnan(C)
-    D = np.where(ok, A - np.where(ok, C, 0.0), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        len_ = np.nanmean(D, axis=1)
-        rsd = np.nanstd(D, axis=1, ddof=1)
-        xa = np.where(ok, A, np.nan)
-        xc = np.where(ok, C, np.nan)
-        da = xa - np.nanmean(xa, axis=1, keepdims=True)
-        dc = xc - np.nanmean(xc, axis=1, keepdims=True)
-        num = np.nansum(da * dc, axis=1)
-        den = np.sqrt(np.nansum(da**2, axis=1) * np.nansum(dc**2, axis=1))
+    # masked sums instead of nan-functions: one pass each over the (sparse) dense matrix
+    n_ok = ok.sum(axis=1)
+    A0, C0 = np.where(ok, A, 0.0), np.where(ok, C, 0.0)
+    D0 = A0 - C0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        len_ = D0.sum(axis=1) / n_ok
+        rsd = np.sqrt(np.maximum((D0**2).sum(axis=1) - n_ok * len_**2, 0.0) / (n_ok - 1))
+        rsd = np.where(n_ok > 1, rsd, np.nan)
+        da = np.where(ok, A0 - (A0.sum(axis=1) / n_ok)[:, None], 0.0)
+        dc = np.where(ok, C0 - (C0.sum(axis=1) / n_ok)[:, None], 0.0)
+        num = (da * dc).sum(axis=1)
+        den = np.sqrt((da**2).sum(axis=1) * (dc**2).sum(axis=1))
         cons = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-        sd_own = np.nanstd(np.where(~np.isnan(A), A, np.nan), axis=1)
+        seen = ~np.isnan(A)
+        n_seen = seen.sum(axis=1)
+        Aseen = np.where(seen, A, 0.0)
+        m_own = Aseen.sum(axis=1) / n_seen
+        sd_own = np.sqrt(np.maximum((np.where(seen, A - m_own[:, None], 0.0) ** 2
+                                     ).sum(axis=1) / n_seen, 0.0))
     ids = list(range(A.shape[0])) if rater_ids is None else list(rater_ids)
-    return pd.DataFrame({"rater_id": ids, "n_rated": (~np.isnan(A)).sum(1), "leniency": len_,
+    return pd.DataFrame({"rater_id": ids, "n_rated": n_seen, "leniency": len_,
                          "consistency": cons, "resid_sd": rsd,
-                         "constant": (sd_own == 0) & ((~np.isnan(A)).sum(1) > 1)})
+                         "constant": (sd_own == 0) & (n_seen > 1)})
 
 
 def reciprocity(R: np.ndarray, unit_ids: list | None = None,
