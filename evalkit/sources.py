@@ -78,7 +78,9 @@ def register_source(
     """Register ``compute`` as the source ``name``; ``requires`` lists the data keys it reads."""
 
     def deco(compute: Callable[..., SourceOutput]) -> Callable[..., SourceOutput]:
-        SOURCES.register(name)(Source(compute, validate, requires))
+        src = Source(compute, validate, requires)
+        object.__setattr__(src, "__doc__", compute.__doc__)  # listings show the method's doc
+        SOURCES.register(name)(src)
         return compute
 
     return deco
