@@ -144,27 +144,43 @@ class Results:
         return folder
 
     def to_excel(self, path: str | Path, headers: str = "zh") -> Path:
-        """One formatted workbook: a sheet per table, frozen header row, sized columns."""
+        """One formatted workbook: a sheet per table, bold frozen header row, sized columns.
+
+        Written with openpyxl's streaming (write-only) workbook: rows go straight to the
+        file, so large results do not build a workbook of cell objects in memory.
+        """
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font, PatternFill
+        from openpyxl.utils import get_column_letter
 
         path = Path(path)
+        wb = Workbook(write_only=True)
+        bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
+        used: set[str] = set()
+        for name, df in self.tables.items():
+            sheet = (SHEETS_ZH.get(name, name) if headers == "zh" else name)[:31]
+            while sheet in used:
+                sheet = sheet[:29] + "_" + str(len(used))
+            used.add(sheet)
+            ws = wb.create_sheet(sheet)
+            ws.freeze_panes = "A2"
+            frame = _excel_frame(df, headers)
+            for k, col in enumerate(frame.columns, start=1):
+                ws.column_dimensions[get_column_letter(k)].width = min(max(len(str(col)) * 2,
+                                                                           10), 40)
+            head = []
+            for col in frame.columns:
+                cell = WriteOnlyCell(ws, value=str(col))
+                cell.font, cell.fill = bold, fill
+                head.append(cell)
+            ws.append(head)
+            # missing values as empty cells; numpy scalars as Python values
+            values = frame.astype(object).where(frame.notna(), None).to_numpy()
+            for row in values.tolist():
+                ws.append(row)
         with atomic_path(path) as tmp:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                used: set[str] = set()
-                for name, df in self.tables.items():
-                    sheet = (SHEETS_ZH.get(name, name) if headers == "zh" else name)[:31]
-                    while sheet in used:
-                        sheet = sheet[:29] + "_" + str(len(used))
-                    used.add(sheet)
-                    _excel_frame(df, headers).to_excel(xw, sheet_name=sheet, index=False)
-                    ws = xw.sheets[sheet]
-                    ws.freeze_panes = "A2"
-                    for cell in ws[1]:
-                        cell.font = Font(bold=True)
-                        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-                    for k, col in enumerate(df.columns, start=1):
-                        width = max(len(str(col)) * 2, 10)
-                        ws.column_dimensions[ws.cell(1, k).column_letter].width = min(width, 40)
+            wb.save(tmp)
         return path
 
     @classmethod
