@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from evalkit.atomic import atomic_path
 from evalkit.registry import Registry
-from evalkit.results import atomic_path
 
 DEMO_TABLES = Registry("demo table generator")
 DEMO_SPECS: dict[str, dict[str, Any]] = {}

@@ -19,16 +19,13 @@ True
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
+from evalkit.atomic import atomic_path
 from evalkit.errors import EvalkitError
 
 #: Chinese headers for the workbook (``headers="zh"``).
@@ -48,21 +45,6 @@ HEADERS_ZH = {
 SHEETS_ZH = {"totals": "总分排名", "indicators": "指标得分", "nodes": "维度得分",
              "sources": "评价来源", "points": "加扣分"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@contextmanager
-def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it onto ``target`` on success only."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def inert(value: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +125,10 @@ def test_results_roundtrip_excel_and_provenance(toy: Path, tmp_path: Path) -> No
     names = [r[header.index("单位名称")] for r in ws.iter_rows(min_row=2, values_only=True)]
     assert "'=HYPERLINK(\"http://x\")" in names                   # made inert
     assert all(not str(n).startswith("=") for n in names)
+    umask = os.umask(0)
+    os.umask(umask)
+    for f in (tmp_path / "out").iterdir():      # atomic writes keep the usual permissions
+        assert f.stat().st_mode & 0o777 == 0o666 & ~umask, f.name
     prov = back.provenance
     assert prov["inputs"]["values"]["sha256"] == file_sha256(tmp_path / "e" / "values.csv")
     assert prov["versions"]["pandas"].startswith("3")

@@ -35,7 +35,7 @@ def test_environment_yml_in_step_with_pyproject() -> None:
     assert not extra, f"environment.yml has {sorted(extra)} that pyproject.toml does not"
 
 
-CORE = ["evalkit.registry", "evalkit.spec", "evalkit.tables", "evalkit.scoring",
+CORE = ["evalkit.atomic", "evalkit.registry", "evalkit.spec", "evalkit.tables", "evalkit.scoring",
         "evalkit.aggregate", "evalkit.results", "evalkit.demo"]
 
 

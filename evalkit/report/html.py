@@ -17,8 +17,6 @@ True
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from functools import cache
 from html import escape
@@ -27,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 
+from evalkit.atomic import atomic_write
 from evalkit.report.data import current_period
 from evalkit.report.fonts import CSS_FONT_STACK
 from evalkit.report.i18n import t
@@ -54,19 +53,6 @@ tr.ek-kind-veto td, tr.ek-kind-yellow_card td {{ background: #fff1c9; }}
 .ek-note {{ color: #555; font-size: .85rem; }}
 svg {{ max-width: 100%; height: auto; }}
 """
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def page(title: str, body: str, lang: str, css: str = STYLESHEET_NAME) -> str:

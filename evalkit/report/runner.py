@@ -41,10 +41,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.atomic import atomic_write
 from evalkit.errors import EvalkitError
 from evalkit.registry import Registry
 from evalkit.report.data import load_results
-from evalkit.report.html import atomic_write, index_page, write_stylesheet
+from evalkit.report.html import index_page, write_stylesheet
 from evalkit.report.i18n import check_lang, t
 from evalkit.report.paths import inside, safe_stem
 from evalkit.report.tables import unit_name
