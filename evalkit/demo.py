@@ -4,6 +4,8 @@
 values, bonus / deduction / veto records, leaders' ratings, and every table a registered
 capability adds: survey responses, peer ratings, the task ledger, …) and, optionally, the
 evaluation spec that reads them. The same seed gives the same files, byte for byte.
+``_true_quality.csv`` holds the latent quality each unit was generated from, so that methods
+can be checked against the truth (it is never an input of the evaluation).
 
 The city: townships (乡镇/街道), party departments (党群部门) and government departments
 (政府部门) — 97 units by default, as in the city of seed 001 — scored on a balanced scorecard
