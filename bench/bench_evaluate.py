@@ -21,10 +21,10 @@ CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
 import numpy as np, pandas as pd
-from evalkit.demo import make_demo
+from evalkit.demo.city import make_demo
 from evalkit.evaluate import evaluate
-from evalkit.spec import load_spec
-from evalkit.tables import load_tables
+from evalkit.validate import load_spec
+from evalkit.inputs.tables import load_tables
 
 root, n_units, n_ind = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 make_demo(root / "data", n_units=n_units, n_indicators=n_ind, spec_path=root / "spec.yaml")

@@ -1,7 +1,7 @@
 """Benchmark: load 2,000 units × 10 periods of Results and evaluate every history rule.
 
 Goal (issue 7): under 2 s for loading the ten Results folders (``totals.parquet``) into a
-:class:`evalkit.history.ResultsStore` and evaluating all consecutive-period rules (flags
+:class:`evalkit.analysis.history.ResultsStore` and evaluating all consecutive-period rules (flags
 ready for ``totals.flags``). The baseline in the same script reads the same folders and
 evaluates the same rules with a plain per-unit loop (what a notebook would do by hand); the
 ratio baseline / evalkit is printed with both medians.
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit.history import DEMO_RULES, ResultsStore, history_events, history_flags
+from evalkit.analysis.history import DEMO_RULES, ResultsStore, history_events, history_flags
 from evalkit.results import Results
 
 RULES = {"rules": [

@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from evalkit.peer.bench import BENCH_SCHEMES, Cell, headline, run_bench
-from evalkit.peer.schemes import SCHEMES
-from evalkit.peer.simulate import SCALES
+from evalkit.sources.peer.bench import BENCH_SCHEMES, Cell, headline, run_bench
+from evalkit.sources.peer.schemes import SCHEMES
+from evalkit.sources.peer.simulate import SCALES
 
 
 def batched_vs_loop(n: int = 40, reps: int = 60) -> list[tuple[str, float, float]]:

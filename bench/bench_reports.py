@@ -1,6 +1,6 @@
 """Benchmark: seconds per report, plain papermill + nbconvert loop vs ``evalkit report``.
 
-Builds the demo city (``evalkit.demo.make_demo`` with ``--units`` units, evaluated by
+Builds the demo city (``evalkit.demo.city.make_demo`` with ``--units`` units, evaluated by
 ``run_spec``), then in one run:
 
 1. the plain loop, on a sample of units: per unit, the ``papermill`` CLI executes
@@ -35,8 +35,8 @@ def build(work: Path, n_units: int) -> tuple[Path, list[str]]:
     """Write the demo city and evaluate it; return the Results folder and the unit ids."""
     import pandas as pd
 
-    from evalkit.demo import make_demo
-    from evalkit.evaluate import run_spec
+    from evalkit.demo.city import make_demo
+    from evalkit.run import run_spec
 
     make_demo(work / "data", n_units=n_units, spec_path=work / "demo.yaml")
     run_spec(work / "demo.yaml", work / "results")

@@ -1,6 +1,6 @@
 """Benchmark: 1,000,000 survey responses over 2,000 units aggregated with intervals.
 
-Goal (issue 5): under 2 s for :func:`evalkit.survey.analyse` — answer-code checks, ballot
+Goal (issue 5): under 2 s for :func:`evalkit.sources.survey.analyse` — answer-code checks, ballot
 rules and audit, rates and mean points with Wilson and t intervals per unit × group × item,
 per unit × group and per unit (group weights, Kish n_eff, suppression), Cronbach's α per
 questionnaire and rank intervals within category.
@@ -27,9 +27,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from evalkit.survey import analyse
-from evalkit.survey.codebook import builtin_scales
-from evalkit.survey.demo import simulate_responses, survey_spec
+from evalkit.demo.survey import simulate_responses, survey_spec
+from evalkit.sources.survey import analyse
+from evalkit.sources.survey.codebook import builtin_scales
 
 
 def naive(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -83,7 +83,7 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     med = statistics.median(times)
     n_cells = len(res.by_item) + len(res.by_group)
-    print(f"evalkit.survey.analyse: {med:.2f} s (median of {args.repeat}; runs "
+    print(f"evalkit.sources.survey.analyse: {med:.2f} s (median of {args.repeat}; runs "
           f"{', '.join(f'{x:.2f}' for x in times)}) for {len(responses):,} responses -> "
           f"{len(res.by_item):,} unit×group×item cells, {len(res.by_group):,} unit×group, "
           f"{len(res.by_unit):,} units; goal < 2 s: {'met' if med < 2 else 'NOT met'}")

@@ -3,7 +3,7 @@
 Prints, for the ASEM index (51 units × 49 indicators, read from ../shared/reference/asem)
 and for the demo city at 2,000 units × 60 indicators (generated into a temporary folder):
 
-- the time of 1,000 and 10,000 replications of :func:`evalkit.uncertainty.monte_carlo`
+- the time of 1,000 and 10,000 replications of :func:`evalkit.analysis.uncertainty.monte_carlo`
   (Dirichlet weights at both levels, ranks, top/bottom-k and grade probabilities);
 - the time per replication of the baseline — ``evaluate`` re-run on a spec whose weights
   were perturbed (the "N rebuilds" approach), measured on a small sample of replications
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from evalkit.demo import make_demo
+from evalkit.analysis.uncertainty import monte_carlo, problems_from_pipeline
+from evalkit.demo.city import make_demo
 from evalkit.evaluate import evaluate
-from evalkit.spec import load_spec
-from evalkit.tables import load_tables
-from evalkit.uncertainty import monte_carlo, problems_from_pipeline
+from evalkit.inputs.tables import load_tables
+from evalkit.validate import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 

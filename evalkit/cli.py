@@ -9,16 +9,44 @@ methods). Bad input exits with status 2 and a message naming where the problem i
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from evalkit.errors import EvalkitError
+from evalkit import __version__
+from evalkit.aggregation.means import AGGREGATION
+from evalkit.core.errors import EvalkitError
+from evalkit.core.registry import Registry
+from evalkit.demo import make_demo
+from evalkit.demo.registry import DEMO_TABLES
+from evalkit.report.runner import EXECUTORS, load_results, run_reports
+from evalkit.report.sections import SECTIONS
+from evalkit.run import run_spec
+from evalkit.scoring.methods import SCORING
+from evalkit.scoring.treatment import IMPUTE, OUTLIERS
+from evalkit.sources import SOURCES
+from evalkit.sources.peer.bench import cli_main as peer_bench_main
+from evalkit.sources.peer.schemes import SCHEMES
+from evalkit.sources.peer.selection import SELECTIONS
+from evalkit.sources.peer.simulate import SCENARIOS
+from evalkit.sources.survey.intervals import MEAN_INTERVALS, RATE_INTERVALS
+from evalkit.validate import load_spec, validate
+from evalkit.weights import WEIGHTING
+from evalkit.weights.ahp import COMPLETION, PRIORITISATION
+
+
+def registries() -> dict[str, Registry]:
+    """Every registry of methods, by the name ``evalkit methods`` lists it under."""
+    return {"scoring": SCORING, "aggregation": AGGREGATION, "imputation": IMPUTE,
+            "outliers": OUTLIERS, "weighting": WEIGHTING, "ahp.prioritisation": PRIORITISATION,
+            "ahp.completion": COMPLETION, "source": SOURCES, "survey.rate_interval":
+            RATE_INTERVALS, "survey.mean_interval": MEAN_INTERVALS, "peer.scheme": SCHEMES,
+            "peer.selection": SELECTIONS, "peer.scenario": SCENARIOS,
+            "report.section": SECTIONS, "report.executor": EXECUTORS,
+            "demo.tables": DEMO_TABLES}
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from evalkit.demo import make_demo
-
     out = make_demo(args.out, n_units=args.units, n_indicators=args.indicators,
                     seed=args.seed, spec_path=args.spec)
     print(f"demo city written to {out}" + (f", spec to {args.spec}" if args.spec else ""))
@@ -26,63 +54,78 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
-
-    spec = load_spec(args.spec)
-    tables = load_tables(spec)
-    n = len(tables["units"])
-    print(f"{args.spec}: OK — {len(spec.indicators)} indicators, {n} units, "
+    spec, tables = validate(args.spec)
+    print(f"{args.spec}: OK — {len(spec.indicators)} indicators, {len(tables['units'])} units, "
           f"sources {sorted(spec.sources)}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from evalkit.evaluate import run_spec
-
-    out = args.out
-    res = run_spec(args.spec, out)
-    folder = out or f"results/{res.provenance['evaluation']['id']}"
-    t = res.totals
-    cur = t[t["period"] == res.current_period]
+    res = run_spec(args.spec, args.out)
+    folder = args.out or f"results/{res.provenance['evaluation']['id']}"
+    cur = res.totals[res.totals["period"] == res.current_period]
     print(f"evaluated {cur.shape[0]} units × {len(res.provenance['periods'])} period(s); "
           f"results in {folder}")
     return 0
 
 
-def _delegate(module: str, func: str = "cli_main") -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as err:
-            raise EvalkitError(f"this command is not available: {err}") from None
-        return int(getattr(mod, func)(args.rest))
-
-    return run
-
-
 def _methods(args: argparse.Namespace) -> int:
-    from evalkit.aggregate import AGGREGATION
-    from evalkit.scoring import SCORING
-    from evalkit.sources import load_sources
-
-    regs = {"scoring": SCORING, "aggregation": AGGREGATION, "source": load_sources()}
-    for mod, attr in (("evalkit.weights", "WEIGHTING"), ("evalkit.peer", "SCHEMES"),
-                      ("evalkit.treatment", "IMPUTE"), ("evalkit.treatment", "OUTLIERS")):
-        try:
-            regs[f"{mod.split('.')[-1]}.{attr.lower()}"] = getattr(importlib.import_module(mod),
-                                                                   attr)
-        except (ImportError, AttributeError):
-            pass
-    for family, reg in regs.items():
+    for family, reg in registries().items():
         print(f"{family}:")
         for key, doc in reg.describe().items():
             print(f"  {key:22s} {doc}")
     return 0
 
 
+def report_main(argv: list[str]) -> int:
+    """``evalkit report SPEC_OR_RESULTS [--units ...] [--jobs N] [--lang zh|en]
+    [--scheduler ADDRESS] [--force] [--out DIR]``.
+
+    A spec YAML is evaluated first (:func:`evalkit.run.run_spec` writes its Results folder);
+    a folder is read as Results. Returns 0 when every report was written, 1 when some
+    failed (they are listed), 2 on bad input.
+    """
+    p = argparse.ArgumentParser(prog="evalkit report",
+                                description="Write per-unit HTML reports and an index.")
+    p.add_argument("spec_or_results", help="spec YAML (evaluated first) or Results folder")
+    p.add_argument("--units", nargs="+", help="only these unit ids")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    p.add_argument("--lang", choices=["zh", "en"], default=None,
+                   help="report language (default: the spec's evaluation.language, else zh)")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://host:port")
+    p.add_argument("--force", action="store_true", help="redo reports that are up to date")
+    p.add_argument("--out", default=None, help="output folder (default reports/<evaluation>)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    a = p.parse_args(argv)
+    try:
+        src = Path(a.spec_or_results)
+        if src.is_file():
+            results_dir = Path("results") / load_spec(src).evaluation.id
+            run_spec(src, out=results_dir)
+        elif src.is_dir():
+            results_dir = src
+        else:
+            raise EvalkitError("no such spec file or Results folder; expected a spec YAML or "
+                               "a folder written by Results.save", str(src))
+        ev = load_results(results_dir).spec.get("evaluation", {})
+        batch = run_reports(results_dir, a.out, a.units, a.jobs,
+                            a.lang or ev.get("language") or "zh", a.scheduler, a.force,
+                            progress=not a.no_progress)
+    except EvalkitError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    n_ok, n_skip = batch.count("ok"), batch.count("skipped")
+    print(f"{n_ok} written, {n_skip} up to date, {len(batch.failures)} failed -> {batch.index}")
+    for uid, msg in batch.failures.items():
+        print(f"  failed {uid}: {msg} (notebook kept in {batch.out_dir / 'notebooks'})",
+              file=sys.stderr)
+    return 1 if batch.failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``evalkit`` argument parser."""
     p = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"evalkit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     d = sub.add_parser("demo", help="write the demo city (tables and spec)")
     d.add_argument("--out", default="data/demo", help="folder for the tables (data/demo)")
@@ -102,23 +145,23 @@ def build_parser() -> argparse.ArgumentParser:
                        ("peer-bench", "compare peer-rating schemes by simulation")):
         s = sub.add_parser(name, help=text, add_help=False)
         s.add_argument("rest", nargs=argparse.REMAINDER)
-        s.set_defaults(func=_delegate(DELEGATED[name]))
-    m = sub.add_parser("methods", help="list registered methods")
+    m = sub.add_parser("methods", help="list every registered method")
     m.set_defaults(func=_methods)
     return p
 
 
-DELEGATED = {"report": "evalkit.report", "peer-bench": "evalkit.peer.bench"}
+#: Subcommands whose own parsers take every option that follows them.
+DELEGATED: dict[str, Callable[[list[str]], int]] = {"report": report_main,
+                                                    "peer-bench": peer_bench_main}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``evalkit`` command."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in DELEGATED:       # their own parsers take every option that follows
-        args = argparse.Namespace(func=_delegate(DELEGATED[argv[0]]), rest=argv[1:])
-    else:
-        args = build_parser().parse_args(argv)
     try:
+        if argv and argv[0] in DELEGATED:
+            return int(DELEGATED[argv[0]](argv[1:]))
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except EvalkitError as err:
         print(f"evalkit: error: {err}", file=sys.stderr)
@@ -130,4 +173,4 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "registries", "report_main"]

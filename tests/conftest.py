@@ -69,8 +69,8 @@ def toy(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo city (97 units, every registered capability) with its spec and results."""
-    from evalkit.demo import make_demo
-    from evalkit.evaluate import run_spec
+    from evalkit.demo.city import make_demo
+    from evalkit.run import run_spec
 
     root = tmp_path_factory.mktemp("demo")
     make_demo(root / "data", spec_path=root / "demo.yaml")

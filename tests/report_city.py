@@ -53,7 +53,7 @@ def build_results(folder: Path, n_extra: int = 0) -> Path:
 
     ``n_extra`` adds that many ordinary townships (for batch sizes).
     """
-    from evalkit.evaluate import run_spec
+    from evalkit.run import run_spec
 
     folder.mkdir(parents=True, exist_ok=True)
     units = UNITS

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.weightstats import DescrStatsW
 
-from evalkit.aggregate import AGGREGATION, assign_grades, points_totals, rank_within
-from evalkit.spec import Grade
+from evalkit.aggregation.grades import assign_grades, rank_within
+from evalkit.aggregation.means import AGGREGATION
+from evalkit.aggregation.points import points_totals
+from evalkit.spec.schema import Grade
 
 rng = np.random.default_rng(0)
 XS = rng.uniform(1, 100, (20, 5))

@@ -63,8 +63,8 @@ def meta() -> pd.DataFrame:
 
 def _run(name: str):
     from evalkit.evaluate import evaluate
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
+    from evalkit.inputs.tables import load_tables
+    from evalkit.validate import load_spec
 
     spec = load_spec(PARAMS / name)
     return evaluate(spec, load_tables(spec))
@@ -250,7 +250,7 @@ PUBLISHED_TREAT = pd.DataFrame(
 
 
 def test_treat_raw_matches_published_dets_table(data) -> None:
-    from evalkit.treatment import OUTLIERS
+    from evalkit.scoring.treatment import OUTLIERS
 
     X = data[PUBLISHED_TREAT.index].astype(float)
     _, log = OUTLIERS["coinr_winsorise"](X, winmax=5)
@@ -266,7 +266,7 @@ def test_treat_raw_matches_published_dets_table(data) -> None:
 
 
 def test_treat_raw_log_fallbacks_published(data) -> None:
-    from evalkit.treatment import OUTLIERS
+    from evalkit.scoring.treatment import OUTLIERS
 
     # winmax = 1: Goods still fails after one point (2.469910, 7.087309) -> log_CT
     _, log = OUTLIERS["coinr_winsorise"](data[["Goods"]].astype(float), winmax=1)

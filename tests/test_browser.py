@@ -31,7 +31,7 @@ if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from evalkit.report import run_reports
+    from evalkit.report.runner import run_reports
 
     results = build_results(tmp_path_factory.mktemp("city"))
     batch = run_reports(results, tmp_path_factory.mktemp("site") / "toycity", jobs=1,

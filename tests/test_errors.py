@@ -12,9 +12,9 @@ import pytest
 from conftest import TOY_POINTS, TOY_SPEC, TOY_UNITS, TOY_VALUES, write_toy
 
 from evalkit.cli import main
-from evalkit.errors import EvalkitError, ProblemList
-from evalkit.spec import load_spec
-from evalkit.tables import load_tables
+from evalkit.core.errors import EvalkitError, ProblemList
+from evalkit.inputs.tables import load_tables
+from evalkit.validate import load_spec
 
 
 def _spec(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError, ProblemList, SpecError, TableError
-from evalkit.history import (
+from evalkit.analysis.history import (
     ResultsStore,
     flagged_units,
     history_events,
@@ -29,6 +28,7 @@ from evalkit.history import (
     unit_trend,
     validate_history,
 )
+from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError
 
 SEED_RULES = {"rules": [
     {"id": "last_twice", "when": "rank_from_bottom <= 1", "periods": 2},

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from evalkit.peer.bench import cli_main, kendall_tau_b, ranks, run_bench
-from evalkit.peer.simulate import SCALES, SCENARIOS, make_world
+from evalkit.sources.peer.bench import cli_main, kendall_tau_b, ranks, run_bench
+from evalkit.sources.peer.simulate import SCALES, SCENARIOS, make_world
 
 
 def test_batched_kendall_tau_b_matches_scipy_with_ties():
@@ -89,7 +89,7 @@ def test_complete_design_scheme_is_skipped_on_sparse_designs():
 
 
 def test_bad_grid_names_are_clear_errors():
-    from evalkit.errors import EvalkitError
+    from evalkit.core.errors import EvalkitError
 
     with pytest.raises(EvalkitError, match=r"unknown scheme 'avg'"):
         run_bench(n_list=[10], reps=5, schemes=["avg"])

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.errors import EvalkitError, MethodError, SpecError, TableError
-from evalkit.peer.data import prepare_ratings, to_matrix, validate_config
-from evalkit.peer.demo import DEMO_SPEC, demo_ratings
-from evalkit.peer.plots import report_section
-from evalkit.peer.source import peer_source, score_matrix
+from evalkit.core.errors import EvalkitError, MethodError, SpecError, TableError
+from evalkit.demo.peer import DEMO_SPEC, demo_ratings
+from evalkit.sources.peer.data import prepare_ratings, to_matrix, validate_config
+from evalkit.sources.peer.plots import report_section
+from evalkit.sources.peer.source import peer_source, score_matrix
 
 UNITS = pd.Index(["T1", "T2", "T3", "D1", "D2"], name="unit_id")
 GR = {"优秀": 95, "良好": 85, "一般": 75, "较差": 60}
@@ -183,7 +183,7 @@ def test_complete_design_scheme_refuses_ratings_with_bu_liao_jie(demo):
 
 
 def test_every_scheme_gives_scores_on_0_100_for_a_complete_bipartite_design(demo):
-    from evalkit.peer.schemes import SCHEMES
+    from evalkit.sources.peer.schemes import SCHEMES
 
     units, ratings = demo
     full = ratings.assign(grade=ratings["grade"].replace("不了解", "一般"))
@@ -217,7 +217,7 @@ def test_report_section_table_and_chart(demo):
 def test_connected_scheme_fits_each_part_when_categories_do_not_span_parts(demo):
     # townships rate departments and departments rate townships: two disconnected parts
     # of the rater–ratee graph; the stated fallback fits each part alone
-    from evalkit.peer.schemes import additive
+    from evalkit.sources.peer.schemes import additive
 
     units, ratings = demo
     r = prepare_ratings(ratings, {"grades": GR}, units.index)
@@ -235,7 +235,7 @@ def test_connected_scheme_fits_each_part_when_categories_do_not_span_parts(demo)
 
 
 def test_compare_schemes_scores_every_scheme_and_states_why_one_is_skipped(demo):
-    from evalkit.peer import compare_schemes, rank_agreement
+    from evalkit.sources.peer import compare_schemes, rank_agreement
 
     units, ratings = demo
     cmp = compare_schemes(ratings, units, {"grades": GR}, period=2025)
@@ -252,8 +252,8 @@ def test_compare_schemes_scores_every_scheme_and_states_why_one_is_skipped(demo)
 
 
 def test_peer_source_and_demo_hook_are_registered():
-    from evalkit.demo import DEMO_SPECS, DEMO_TABLES
-    from evalkit.sources import load_sources
+    from evalkit.demo.city import DEMO_SPECS, DEMO_TABLES
+    from evalkit.sources import SOURCES
 
-    assert "peer" in load_sources()
+    assert "peer" in SOURCES
     assert "peer" in DEMO_TABLES and DEMO_SPECS["peer"] == DEMO_SPEC

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.peer.reliability import rater_diagnostics
+from evalkit.sources.peer.reliability import rater_diagnostics
 
 
 def test_rater_diagnostics_match_pandas_per_rater() -> None:

@@ -9,8 +9,8 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.formula.api import ols
 
-from evalkit.errors import MethodError
-from evalkit.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
+from evalkit.core.errors import MethodError
+from evalkit.sources.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
 
 # Shrout & Fleiss (1979), Psychological Bulletin 86(2), Table 2: 6 targets × 4 judges.
 SF_TARGETS_BY_JUDGES = np.array([[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6],

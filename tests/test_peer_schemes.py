@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 from scipy.stats.mstats import winsorize
 
-from evalkit.errors import EvalkitError, MethodError
-from evalkit.peer.schemes import (
+from evalkit.core.errors import EvalkitError, MethodError
+from evalkit.sources.peer.schemes import (
     SCHEMES,
     Design,
     additive_fit,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.peer.selection import (
+from evalkit.sources.peer.selection import (
     SELECTIONS,
     default_clusters,
     dollar_partition,

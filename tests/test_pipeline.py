@@ -13,10 +13,11 @@ import pytest
 from conftest import TOY_SPEC, TOY_UNITS, TOY_VALUES, write_toy
 
 from evalkit.cli import main
-from evalkit.evaluate import evaluate, run_spec
+from evalkit.evaluate import evaluate
+from evalkit.inputs.tables import file_sha256, load_tables
 from evalkit.results import Results
-from evalkit.spec import load_spec
-from evalkit.tables import file_sha256, load_tables
+from evalkit.run import run_spec
+from evalkit.validate import load_spec
 
 
 def _run(path: Path) -> Results:
@@ -145,7 +146,7 @@ def test_cli_run_and_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_demo_is_deterministic(tmp_path: Path) -> None:
-    from evalkit.demo import make_demo
+    from evalkit.demo.city import make_demo
 
     a = make_demo(tmp_path / "a", n_units=25, seed=7)
     b = make_demo(tmp_path / "b", n_units=25, seed=7)
@@ -167,14 +168,15 @@ def test_cli_delegates_options_to_subcommands(capsys: pytest.CaptureFixture[str]
 
 def test_sources_computed_concurrently_equal_serial(demo_dir: Path) -> None:
     """Threads change nothing: every source's scores and tables match a serial run."""
-    from evalkit.evaluate import compute_sources, prepare
-    from evalkit.sources import load_sources
+    from evalkit.evaluate import compute_sources
+    from evalkit.scoring.prepare import prepare
+    from evalkit.sources import SOURCES
 
     spec = load_spec(demo_dir / "demo.yaml")
     tables = load_tables(spec)
     scored = prepare(spec, tables)
-    serial = compute_sources(spec, tables, scored, load_sources(), workers=1)
-    threads = compute_sources(spec, tables, scored, load_sources(), workers=2)
+    serial = compute_sources(spec, tables, scored, SOURCES, workers=1)
+    threads = compute_sources(spec, tables, scored, SOURCES, workers=2)
     assert serial.keys() == threads.keys() and len(serial) >= 8   # 4 sources × 2 periods
     for key, out in serial.items():
         pd.testing.assert_series_equal(out.score, threads[key].score)

@@ -35,8 +35,11 @@ def test_environment_yml_in_step_with_pyproject() -> None:
     assert not extra, f"environment.yml has {sorted(extra)} that pyproject.toml does not"
 
 
-CORE = ["evalkit.atomic", "evalkit.registry", "evalkit.spec", "evalkit.tables", "evalkit.scoring",
-        "evalkit.aggregate", "evalkit.results", "evalkit.demo"]
+CORE = ["evalkit.core.atomic", "evalkit.core.registry", "evalkit.spec.parse", "evalkit.spec.tree",
+        "evalkit.inputs.tables", "evalkit.scoring.methods", "evalkit.scoring.missing",
+        "evalkit.aggregation.means", "evalkit.aggregation.points",
+        "evalkit.aggregation.scorecard", "evalkit.results.store", "evalkit.validate",
+        "evalkit.demo.city"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -21,9 +21,10 @@ import nbformat
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError
-from evalkit.report import cli_main, run_reports
+from evalkit.cli import report_main as cli_main
+from evalkit.core.errors import EvalkitError
 from evalkit.report.paths import inside, safe_stem
+from evalkit.report.runner import run_reports
 
 sys.path.insert(0, str(Path(__file__).parent))
 from report_city import build_results
@@ -210,7 +211,7 @@ def test_failing_unit_does_not_stop_the_batch(city, tmp_path, capsys):
 def test_resume_after_a_killed_run(tmp_path):
     city = build_results(tmp_path / "city", n_extra=12)
     out = tmp_path / "out"
-    code = ("import sys; from evalkit.report import cli_main; "
+    code = ("import sys; from evalkit.cli import report_main as cli_main; "
             f"sys.exit(cli_main([{str(city)!r}, '--out', {str(out)!r}, '--jobs', '1', "
             "'--no-progress']))")
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
@@ -311,8 +312,8 @@ def test_kernel_that_cannot_start_is_a_named_error():
 
 def test_demo_city_reports_with_capability_sections(tmp_path):
     """The lead's demo city through the real pipeline: reports render, sections appear."""
-    demo = pytest.importorskip("evalkit.demo")
-    from evalkit.evaluate import run_spec
+    demo = pytest.importorskip("evalkit.demo.city")
+    from evalkit.run import run_spec
 
     demo.make_demo(tmp_path / "data", n_units=30, spec_path=tmp_path / "demo.yaml")
     res = run_spec(tmp_path / "demo.yaml", tmp_path / "results")

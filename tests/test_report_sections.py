@@ -109,7 +109,7 @@ def picks(pq, current) -> dict[str, str]:
 # --------------------------------------------------------------------------- tasks
 @pytest.mark.parametrize("which", ["projects", "no_projects"])
 def test_tasks_section_shows_the_units_own_ledger(res, pq, current, picks, which):
-    from evalkit.tasks import report_section
+    from evalkit.sources.tasks.ledger import report_section
 
     unit = picks[which]
     y = pq("tasks_yearly")
@@ -160,7 +160,7 @@ def test_tasks_section_shows_the_units_own_ledger(res, pq, current, picks, which
 
 def test_tasks_chart_bars_add_up_to_the_planned_tasks(res, pq, current, picks):
     """Cohorts by due month: on time + late + open bars of all months = tasks planned."""
-    from evalkit.tasks import report_section
+    from evalkit.sources.tasks.ledger import report_section
 
     unit = picks["projects"]
     y = pq("tasks_yearly")
@@ -173,7 +173,7 @@ def test_tasks_chart_bars_add_up_to_the_planned_tasks(res, pq, current, picks):
 
 
 def test_tasks_section_in_english_and_for_another_period(res, pq, picks):
-    from evalkit.tasks import report_section
+    from evalkit.sources.tasks.ledger import report_section
 
     unit = picks["projects"]
     y = pq("tasks_yearly")
@@ -188,7 +188,7 @@ def test_tasks_section_in_english_and_for_another_period(res, pq, picks):
 
 
 def test_tasks_section_is_none_without_rows(res, picks):
-    from evalkit.tasks import report_section
+    from evalkit.sources.tasks.ledger import report_section
 
     assert report_section(res, "NO-SUCH-UNIT", "zh") is None
     assert report_section(res, picks["projects"], "zh", period="1999") is None
@@ -198,7 +198,7 @@ def test_tasks_section_is_none_without_rows(res, picks):
 # --------------------------------------------------------------------------- history
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_history_section_shows_total_and_rank_per_period(res, pq, last_twice, picks, lang):
-    from evalkit.history import report_section
+    from evalkit.analysis.history import report_section
 
     tot = pq("totals").assign(period=lambda d: d["period"].astype(str))
     for unit in [*sorted(last_twice)[:1], picks["projects"]]:
@@ -225,7 +225,7 @@ def test_history_section_shows_total_and_rank_per_period(res, pq, last_twice, pi
 
 
 def test_history_section_names_the_rule_in_both_languages(res, last_twice):
-    from evalkit.history import report_section
+    from evalkit.analysis.history import report_section
 
     if not last_twice:
         pytest.skip("no unit of the demo city is last of its category in every period")
@@ -239,7 +239,7 @@ def test_history_section_names_the_rule_in_both_languages(res, last_twice):
 
 
 def test_history_section_is_none_for_an_unknown_unit(res):
-    from evalkit.history import report_section
+    from evalkit.analysis.history import report_section
 
     assert report_section(res, "NO-SUCH-UNIT", "zh") is None
 
@@ -277,8 +277,8 @@ def test_overview_without_history_rules_is_empty(tmp_path, results_dir):
 # --------------------------------------------------------------------------- rendered report
 def test_rendered_reports_carry_both_sections(results_dir, tmp_path, pq, current, picks,
                                               last_twice):
-    from evalkit.report import run_reports
     from evalkit.report.paths import safe_stem
+    from evalkit.report.runner import run_reports
 
     units = sorted({picks["projects"], *sorted(last_twice)[:1]})
     b = run_reports(results_dir, tmp_path / "reports", units=units, jobs=1, progress=False)

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from evalkit.errors import EvalkitError
-from evalkit.scoring import SCORING, score_matrix
+from evalkit.core.errors import EvalkitError
+from evalkit.scoring.methods import SCORING, score_matrix
 
 X = np.array([2.0, 4.0, 10.0, np.nan, 6.0])
 

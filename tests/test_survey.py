@@ -11,8 +11,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
-from evalkit.errors import EvalkitError, MethodError, SpecError
-from evalkit.survey import (
+from evalkit.core.errors import EvalkitError, MethodError, SpecError
+from evalkit.sources.survey import (
     MEAN_INTERVALS,
     RATE_INTERVALS,
     acsi_index,
@@ -25,7 +25,7 @@ from evalkit.survey import (
     rank_table,
     report_section,
 )
-from evalkit.survey.intervals import rate_interval
+from evalkit.sources.survey.intervals import rate_interval
 
 
 def one_item(unit_answers: dict[str, list[str]], group: str = "public", **extra: list
@@ -416,10 +416,9 @@ def test_reliability_per_questionnaire_matches_pingouin():
 
 # -- the source in evaluate ---------------------------------------------------------------
 def test_survey_source_registered_and_computes():
-    from evalkit.sources import SOURCE_MODULES, load_sources
+    from evalkit.sources import SOURCES
 
-    assert "evalkit.survey" in SOURCE_MODULES
-    src = load_sources()["survey"]
+    src = SOURCES["survey"]
     units = pd.DataFrame({"category": ["a", "a", "b"]}, index=pd.Index(["U1", "U2", "U3"],
                                                                        name="unit_id"))
     df = one_item({"U1": counts(9, 1, 0), "U2": counts(5, 0, 5)})
@@ -436,8 +435,8 @@ def test_survey_source_registered_and_computes():
 
 
 def test_demo_generator_registered_and_realistic():
-    from evalkit.demo import DEMO_TABLES, make_quality, make_units
-    from evalkit.survey.demo import survey_spec
+    from evalkit.demo.city import DEMO_TABLES, make_quality, make_units
+    from evalkit.demo.survey import survey_spec
 
     assert "survey" in DEMO_TABLES
     rng = np.random.default_rng(4)

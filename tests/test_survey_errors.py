@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError, ProblemList
-from evalkit.survey import analyse, validate_config
+from evalkit.core.errors import EvalkitError, ProblemList
+from evalkit.sources.survey import analyse, validate_config
 
 SPEC = {"groups": {"public": 0.7, "enterprises": 0.3},
         "questionnaires": {"q": {"scale": "three_level", "items": ["a", "b"]}},

@@ -43,7 +43,7 @@ def test_survey_lab_runs_with_papermill(tmp_path):
 def test_survey_lab_runs_on_a_spec(tmp_path):
     pm = pytest.importorskip("papermill")
     # a fresh process, like `evalkit demo`: only the registered capabilities write tables
-    subprocess.run([sys.executable, "-c", "import sys; from evalkit.demo import make_demo; "
+    subprocess.run([sys.executable, "-c", "import sys; from evalkit.demo.city import make_demo; "
                     "make_demo(sys.argv[1], n_units=15, seed=3, spec_path=sys.argv[2])",
                     str(tmp_path / "data"), str(tmp_path / "spec.yaml")], check=True)
     out = tmp_path / "lab.ipynb"

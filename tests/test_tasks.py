@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from evalkit.errors import EvalkitError, ProblemList, SpecError, TableError
-from evalkit.sources import load_sources
-from evalkit.tasks import demo_ledger, summarise_ledger, validate_tasks, zone_summary
+from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError
+from evalkit.sources import SOURCES
+from evalkit.sources.tasks.ledger import demo_ledger, summarise_ledger, validate_tasks, zone_summary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -244,7 +244,7 @@ def test_spec_errors_are_spec_errors() -> None:
 
 # ------------------------------------------------------------------ source and demo
 def test_source_registered_and_scores() -> None:
-    src = load_sources().get("tasks")
+    src = SOURCES.get("tasks")
     units = pd.DataFrame({"category": ["township"] * 3},
                          index=pd.Index(["T01", "T02", "T03"], name="unit_id"))
     table = pd.concat([HAND, ledger([("T02", "z", 1, 1, 1, False)]),
@@ -263,7 +263,7 @@ def test_source_registered_and_scores() -> None:
 
 @pytest.fixture(scope="module")
 def demo_city(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
-    from evalkit.demo import make_demo
+    from evalkit.demo.city import make_demo
 
     folder = make_demo(tmp_path_factory.mktemp("demo"), n_units=97, seed=2025)
     return {"ledger": pd.read_csv(folder / "tasks_ledger.csv"),

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.history import history_events, parse_rules
-from evalkit.tasks import summarise_ledger
+from evalkit.analysis.history import history_events, parse_rules
+from evalkit.sources.tasks.ledger import summarise_ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "params" / "demo.yaml"
@@ -23,15 +23,15 @@ SPEC = ROOT / "params" / "demo.yaml"
 
 @pytest.fixture(scope="module")
 def demo() -> tuple[object, object, dict[str, pd.DataFrame]]:
-    from evalkit.evaluate import evaluate
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
+    from evalkit.inputs.tables import load_tables
+    from evalkit.run import build
+    from evalkit.validate import load_spec
 
     spec = load_spec(SPEC)
     if "tasks" not in spec.sources:
         pytest.skip("params/demo.yaml has no tasks source (regenerate it: make demo)")
     tables = load_tables(spec)
-    return spec, evaluate(spec, tables), tables
+    return spec, build(spec, tables), tables
 
 
 def test_tasks_score_enters_totals(demo) -> None:
@@ -82,12 +82,12 @@ def test_history_flags_in_totals(demo) -> None:
 def test_spec_validation_names_yaml_path(section: str, value: dict, path: str) -> None:
     import yaml
 
-    from evalkit.errors import EvalkitError
-    from evalkit.spec import Spec
+    from evalkit.core.errors import EvalkitError
+    from evalkit.validate import spec_from_dict
 
     raw = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     raw[section] = {**raw.get(section, {}), **value} if section == "sources" else value
     with pytest.raises(EvalkitError) as err:
-        Spec.from_dict(raw, base_dir=SPEC.parent)
+        spec_from_dict(raw, base_dir=SPEC.parent)
     problems = getattr(err.value, "problems", [err.value])
     assert path in [p.where for p in problems]

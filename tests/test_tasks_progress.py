@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import ProblemList, SpecError, TableError
-from evalkit.progress import (
+from evalkit.core.errors import ProblemList, SpecError, TableError
+from evalkit.sources import SOURCES
+from evalkit.sources.tasks.progress import (
     POINTS_COLUMNS,
     demo_progress,
     progress_records,
@@ -22,7 +23,6 @@ from evalkit.progress import (
     validate_progress,
     yellow_cards,
 )
-from evalkit.sources import load_sources
 
 UNITS = pd.DataFrame({"category": ["township", "township", "gov_dept", "party_dept", "other"]},
                      index=pd.Index(["T01", "T02", "G01", "P01", "X01"], name="unit_id"))
@@ -89,7 +89,7 @@ def test_yellow_cards_one_per_unit_month() -> None:
 
 
 def test_records_feed_the_points_table_through_the_source() -> None:
-    src = load_sources().get("tasks")
+    src = SOURCES.get("tasks")
     ledger = pd.DataFrame({"period": 2025, "unit_id": ["T01"], "task_id": ["t"],
                            "planned_month": [1], "due_month": [1], "closed_month": [1]})
     p = progress([("A", "T01", 3, 30, 40), ("D", "G01", 3, 30, 10)])

@@ -1,4 +1,4 @@
-"""Tests of evalkit.treatment: denomination, imputation, COINr outlier treatment.
+"""Tests of evalkit.scoring.treatment: denomination, imputation, COINr outlier treatment.
 
 Independent references used here:
 - Excel's SKEW and KURT formulas, written out below (Microsoft Excel function reference).
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError
-from evalkit.treatment import (
+from evalkit.core.errors import EvalkitError
+from evalkit.scoring.treatment import (
     IMPUTE,
     LOG_COLUMNS,
     OUTLIERS,

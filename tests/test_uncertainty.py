@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.errors import EvalkitError
-from evalkit.uncertainty import (
+from evalkit.analysis.uncertainty import (
     UncertaintyProblem,
     composite_batch,
     grades_batch,
@@ -25,6 +24,8 @@ from evalkit.uncertainty import (
     sobol_indices,
     unit_rank_interval,
 )
+from evalkit.core.errors import EvalkitError
+from evalkit.evaluate import evaluate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 ASEM = SHARED / "reference" / "asem"
@@ -90,7 +91,7 @@ def test_ranks_within_categories_match_pandas_rank() -> None:
 
 
 def test_grades_batch_matches_pipeline_assign_grades() -> None:
-    from evalkit.aggregate import assign_grades
+    from evalkit.aggregation.grades import assign_grades
 
     rng = np.random.default_rng(4)
     n = 60
@@ -262,9 +263,9 @@ def test_optimise_weights_reaches_equal_importance() -> None:
 # -- the pipeline -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    from evalkit.demo import make_demo
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
+    from evalkit.demo.city import make_demo
+    from evalkit.inputs.tables import load_tables
+    from evalkit.validate import load_spec
 
     out = tmp_path_factory.mktemp("demo")
     make_demo(out / "data", spec_path=out / "demo.yaml")
@@ -273,13 +274,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple:
 
 
 def test_pipeline_problems_reproduce_totals_ranks_grades(demo: tuple) -> None:
-    from evalkit.evaluate import evaluate
 
     spec, tables = demo
     res = evaluate(spec, tables)
     tot = res.tables["totals"]
     tot = tot[tot["period"].astype(str) == str(tot["period"].iloc[-1])].set_index("unit_id")
-    probs = problems_from_pipeline(spec, tables)
+    probs = problems_from_pipeline(spec, tables, results=evaluate(spec, tables))
     assert set(probs) == set(tot["category"])
     for p in probs.values():
         mc = monte_carlo(p, 20, perturb="none").summary.set_index("unit_id")
@@ -291,12 +291,14 @@ def test_pipeline_problems_reproduce_totals_ranks_grades(demo: tuple) -> None:
 
 def test_pipeline_replications_match_full_evaluation(demo: tuple) -> None:
     # a replication with perturbed within-perspective weights = aggregate_office with them
-    from evalkit.evaluate import Tree, aggregate_office, prepare
+    from evalkit.aggregation.scorecard import aggregate_office
+    from evalkit.scoring.prepare import prepare
+    from evalkit.spec.tree import Tree
 
     spec, tables = demo
     tree = Tree.from_spec(spec)
     sc = list(prepare(spec, tables).values())[-1]
-    p = problems_from_pipeline(spec, tables)["gov_dept"]
+    p = problems_from_pipeline(spec, tables, results=evaluate(spec, tables))["gov_dept"]
     W = sample_weights(p, 3, np.random.default_rng(10), level="indicator", concentration=20)
     C = composite_batch(p.scores.to_numpy(), W,
                         pd.Index(p.group_weights.index).get_indexer(p.groups))
@@ -312,13 +314,12 @@ def test_pipeline_replications_match_full_evaluation(demo: tuple) -> None:
 
 @pytest.mark.skipif(not ASEM.exists(), reason=f"ASEM reference data not found at {ASEM}")
 def test_asem_nominal_matches_pipeline_and_interval_helper() -> None:
-    from evalkit.evaluate import evaluate
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
+    from evalkit.inputs.tables import load_tables
+    from evalkit.validate import load_spec
 
     spec = load_spec(Path(__file__).resolve().parents[1] / "params" / "asem_simple.yaml")
     tables = load_tables(spec)
-    (p,) = problems_from_pipeline(spec, tables).values()
+    (p,) = problems_from_pipeline(spec, tables, results=evaluate(spec, tables)).values()
     assert p.scores.shape == (51, 49) and p.scores.isna().any().any()
     tot = evaluate(spec, tables).tables["totals"].set_index("unit_id")
     mc = monte_carlo(p, 1000, concentration=50)
@@ -332,18 +333,18 @@ def test_asem_nominal_matches_pipeline_and_interval_helper() -> None:
 
 
 def test_rank_intervals_table_and_normalisation_options(demo: tuple) -> None:
-    from evalkit.uncertainty import normalisation_options, rank_intervals
+    from evalkit.analysis.uncertainty import normalisation_options, rank_intervals
 
     spec, tables = demo
-    t = rank_intervals(spec, tables, n=100, concentration=50)
+    t = rank_intervals(spec, tables, results=evaluate(spec, tables), n=100, concentration=50)
     assert set(t["category"]) == {"township", "party_dept", "gov_dept"}
     assert (t["period"] == t["period"].iloc[0]).all() and len(t) == t["unit_id"].nunique()
     with pytest.raises(EvalkitError) as e:
-        rank_intervals(spec, tables, n=10, bogus=1)
+        rank_intervals(spec, tables, results=evaluate(spec, tables), n=10, bogus=1)
     assert e.value.where == "uncertainty.bogus"
     # other scoring methods as score options: percentile scores are 0-100 ranks
     opts = normalisation_options(spec, tables, ["percentile"])
-    probs = problems_from_pipeline(spec, tables)
+    probs = problems_from_pipeline(spec, tables, results=evaluate(spec, tables))
     p = probs["township"]
     perc = opts["township"]["percentile"]
     assert perc.shape == p.scores.shape

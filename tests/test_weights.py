@@ -12,7 +12,7 @@ from pymcdm import weights as pmw
 from pymcdm.weights.subjective import AHP as PymcdmAHP
 from scipy import stats
 
-from evalkit.errors import EvalkitError, MethodError
+from evalkit.core.errors import EvalkitError, MethodError
 from evalkit.weights import WEIGHTING, WeightSet, compute_weights
 from evalkit.weights.ahp import RI_TABLES
 

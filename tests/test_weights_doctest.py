@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["evalkit.weights", "evalkit.weights.subjective", "evalkit.weights.ahp",
            "evalkit.weights.bwm", "evalkit.weights.objective", "evalkit.weights.hierarchy",
-           "evalkit.weights.lab", "evalkit.uncertainty"]
+           "evalkit.labs.weights", "evalkit.analysis.uncertainty"]
 
 
 @pytest.mark.parametrize("name", MODULES)

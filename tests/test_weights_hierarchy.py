@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.errors import EvalkitError, ProblemList
-from evalkit.spec import Spec, Weighting
+from evalkit.core.errors import EvalkitError, ProblemList
+from evalkit.spec.schema import Spec, Weighting
+from evalkit.validate import spec_from_dict
 from evalkit.weights import compute_weights
 from evalkit.weights.hierarchy import (
     check_weighting,
@@ -45,7 +46,7 @@ def _spec(**changes: dict) -> Spec:
         for p in raw["perspectives"]:
             if p["id"] == pid:
                 p["weighting"] = weighting
-    return Spec.from_dict(raw)
+    return spec_from_dict(raw)
 
 
 def _scores(seed: int = 0) -> dict[str, pd.DataFrame]:
@@ -126,17 +127,19 @@ def test_root_weighting() -> None:
 
 def test_tree_weights_agree_with_pipeline_effective_weights(tmp_path: pytest.TempPathFactory
                                                            ) -> None:
-    from evalkit.demo import make_demo
-    from evalkit.evaluate import Tree, aggregate_office, prepare
-    from evalkit.spec import load_spec
-    from evalkit.tables import load_tables
+    from evalkit.aggregation.scorecard import aggregate_office
+    from evalkit.demo.city import make_demo
+    from evalkit.inputs.tables import load_tables
+    from evalkit.scoring.prepare import prepare
+    from evalkit.spec.tree import Tree
+    from evalkit.validate import load_spec
 
     make_demo(tmp_path / "data", spec_path=tmp_path / "demo.yaml")
     spec = load_spec(tmp_path / "demo.yaml")
     raw0 = copy.deepcopy(spec.raw)
     for p in raw0["perspectives"]:
         p.pop("weighting", None)          # the demo weighs one perspective by CRITIC
-    spec = Spec.from_dict(raw0, base_dir=spec.base_dir)
+    spec = spec_from_dict(raw0, base_dir=spec.base_dir)
     tables = load_tables(spec)
     tree = Tree.from_spec(spec)
     sc = list(prepare(spec, tables).values())[-1]
@@ -150,7 +153,7 @@ def test_tree_weights_agree_with_pipeline_effective_weights(tmp_path: pytest.Tem
     # with a scheme on a perspective, the office score uses it
     raw = copy.deepcopy(spec.raw)
     raw["perspectives"][0]["weighting"] = {"method": "entropy"}
-    spec2 = Spec.from_dict(raw, base_dir=spec.base_dir)
+    spec2 = spec_from_dict(raw, base_dir=spec.base_dir)
     ind_w2, node_w2, prov2 = tree_weights(spec2, sc, tree)
     assert prov2["township"]["schemes"]["duties"]["method"] == "entropy"
     tree2 = copy.copy(tree)

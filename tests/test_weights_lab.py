@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from evalkit.errors import EvalkitError
-from evalkit.uncertainty import UncertaintyProblem, report_section
-from evalkit.weights import compute_weights, lab
+from evalkit.analysis.uncertainty import UncertaintyProblem, report_section
+from evalkit.core.errors import EvalkitError
+from evalkit.labs import weights as lab
+from evalkit.weights import compute_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,8 +77,8 @@ def test_ranking_for_moves_with_perspective_weights() -> None:
 
 
 def test_report_section_shows_interval_and_provenance() -> None:
+    from evalkit.analysis.uncertainty import monte_carlo
     from evalkit.results import Results
-    from evalkit.uncertainty import monte_carlo
 
     p = _problem()
     mc = monte_carlo(p, 200)
@@ -93,7 +94,7 @@ def test_report_section_shows_interval_and_provenance() -> None:
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_notebook_runs_headless(tmp_path: Path) -> None:
     papermill = pytest.importorskip("papermill")
-    from evalkit.demo import make_demo
+    from evalkit.demo.city import make_demo
 
     make_demo(tmp_path / "data", spec_path=tmp_path / "demo.yaml", extensions=False)
     out = tmp_path / "lab.ipynb"

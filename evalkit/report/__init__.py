@@ -14,8 +14,6 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 from evalkit.report.data import UnitView, load_results, unit_view
 from evalkit.report.html import ranking_html, report_links
 from evalkit.report.plots import grade_counts, perspective_chart, totals_by_category
@@ -51,8 +49,8 @@ def overview_header(results_dir: str, lang: str = "zh") -> HTMLBlock:
     """Title of the overview page: evaluation name and current period."""
     from html import escape
 
+    from evalkit.core.labels import t
     from evalkit.report.data import current_period
-    from evalkit.report.i18n import t
 
     res = load_results(results_dir)
     ev = (res.spec or {}).get("evaluation", {}) if isinstance(res.spec, dict) else {}
@@ -64,7 +62,7 @@ def overview_header(results_dir: str, lang: str = "zh") -> HTMLBlock:
 
 def ranking(results_dir: str, lang: str = "zh", link_reports: bool = True) -> HTMLBlock:
     """The published ranking by category; unit names link to ``<unit>.html`` reports."""
-    from evalkit.report.i18n import t
+    from evalkit.core.labels import t
 
     res = load_results(results_dir)
     links = report_links(res.tables["totals"]["unit_id"].astype(str).unique().tolist()) \
@@ -75,16 +73,16 @@ def ranking(results_dir: str, lang: str = "zh", link_reports: bool = True) -> HT
 def history_flagged(results_dir: str, lang: str = "zh") -> HTMLBlock:
     """Units that the spec's consecutive-period rules (``history.rules``) flag this period.
 
-    One row per (rule, unit) from :func:`evalkit.history.flagged_units`: rule, unit, category,
-    total, rank and the length of the streak. Empty when the spec has no history rules.
+    One row per (rule, unit) from :func:`evalkit.analysis.history.flagged_units`: rule, unit,
+    category, total, rank and the length of the streak. Empty when the spec has no history rules.
     """
     from html import escape
 
     import pandas as pd
 
-    from evalkit.history import flagged_units, parse_rules, rule_label
+    from evalkit.analysis.history import flagged_units, parse_rules, rule_label
+    from evalkit.core.labels import t
     from evalkit.report.data import current_period
-    from evalkit.report.i18n import t
     from evalkit.report.tables import html_table, names, unit_names
 
     res = load_results(results_dir)
@@ -108,17 +106,3 @@ def history_flagged(results_dir: str, lang: str = "zh") -> HTMLBlock:
         t("streak", lang): fl["streak"],
     })
     return section(title, html_table(out))
-
-
-def run_reports(*args: Any, **kwargs: Any) -> Any:
-    """See :func:`evalkit.report.runner.run_reports`."""
-    from evalkit.report.runner import run_reports as run
-
-    return run(*args, **kwargs)
-
-
-def cli_main(argv: list[str]) -> int:
-    """``evalkit report`` (see :func:`evalkit.report.runner.cli_main`)."""
-    from evalkit.report.runner import cli_main as main
-
-    return main(argv)

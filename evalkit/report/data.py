@@ -22,8 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.errors import EvalkitError
-from evalkit.report.i18n import check_lang
+from evalkit.core.errors import EvalkitError
+from evalkit.core.labels import check_lang
 
 _CACHE: dict[tuple[str, str], Any] = {}
 

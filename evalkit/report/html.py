@@ -25,10 +25,10 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.atomic import atomic_write
+from evalkit.core.atomic import atomic_write
+from evalkit.core.figures import CSS_FONT_STACK
+from evalkit.core.labels import t
 from evalkit.report.data import current_period
-from evalkit.report.fonts import CSS_FONT_STACK
-from evalkit.report.i18n import t
 from evalkit.report.paths import safe_stem
 from evalkit.report.tables import flag_labels, fmt, names, unit_names
 

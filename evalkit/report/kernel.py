@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import EvalkitError
+from evalkit.core.errors import EvalkitError
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from evalkit.errors import EvalkitError
+from evalkit.core.errors import EvalkitError
 
 _UNSAFE = re.compile(r"[^\w.-]", re.UNICODE)
 

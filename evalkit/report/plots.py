@@ -4,7 +4,7 @@ Charts are drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot state, n
 close) and returned as :class:`SVGBlock` strings that Jupyter displays inline and nbconvert
 copies into the HTML as inline ``<svg>`` elements. ``svg.fonttype='none'`` keeps Chinese
 labels as ``<text>`` that the browser renders;
-:func:`evalkit.report.fonts.setup_matplotlib` registers a CJK font for measuring the labels
+:func:`evalkit.core.figures.setup_matplotlib` registers a CJK font for measuring the labels
 when the machine has one.
 
 Examples
@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from evalkit.core.figures import setup_matplotlib
+from evalkit.core.labels import t
 from evalkit.report.data import UnitView, table
-from evalkit.report.fonts import setup_matplotlib
-from evalkit.report.i18n import t
 from evalkit.report.tables import names
 
 #: Colours (colour-blind safe, Okabe–Ito).

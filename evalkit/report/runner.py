@@ -30,23 +30,21 @@ Examples
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.atomic import atomic_write
-from evalkit.errors import EvalkitError
-from evalkit.registry import Registry
+from evalkit.core.atomic import atomic_write
+from evalkit.core.errors import EvalkitError
+from evalkit.core.labels import check_lang, t
+from evalkit.core.registry import Registry
 from evalkit.report.data import load_results
 from evalkit.report.html import index_page, write_stylesheet
-from evalkit.report.i18n import check_lang, t
 from evalkit.report.paths import inside, safe_stem
 from evalkit.report.tables import unit_name
 
@@ -401,57 +399,6 @@ def write_index(batch: Batch, res: Any, lang: str) -> Path:
             f"{t('index_title', lang)}"
     atomic_write(batch.index, index_page(res, lang, reports, failures, ov, title))
     return batch.index
-
-
-# -- command line ------------------------------------------------------------------------------
-def cli_main(argv: list[str]) -> int:
-    """``evalkit report SPEC_OR_RESULTS [--units ...] [--jobs N] [--lang zh|en]
-    [--scheduler ADDRESS] [--force] [--out DIR]``.
-
-    A spec YAML is evaluated first (``evalkit.evaluate.run_spec`` writes its Results folder);
-    a folder is read as Results. Returns 0 when every report was written, 1 when some
-    failed (they are listed), 2 on bad input.
-    """
-    p = argparse.ArgumentParser(prog="evalkit report",
-                                description="Write per-unit HTML reports and an index.")
-    p.add_argument("spec_or_results", help="spec YAML (evaluated first) or Results folder")
-    p.add_argument("--units", nargs="+", help="only these unit ids")
-    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
-    p.add_argument("--lang", choices=["zh", "en"], default=None,
-                   help="report language (default: the spec's evaluation.language, else zh)")
-    p.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://host:port")
-    p.add_argument("--force", action="store_true", help="redo reports that are up to date")
-    p.add_argument("--out", default=None, help="output folder (default reports/<evaluation>)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    a = p.parse_args(argv)
-    try:
-        src = Path(a.spec_or_results)
-        if src.is_file():
-            from evalkit.evaluate import run_spec
-            from evalkit.spec import load_spec
-
-            spec = load_spec(src)
-            results_dir = Path("results") / spec.evaluation.id
-            run_spec(src, out=results_dir)
-        elif src.is_dir():
-            results_dir = src
-        else:
-            raise EvalkitError("no such spec file or Results folder; expected a spec YAML or "
-                               "a folder written by Results.save", str(src))
-        res = load_results(results_dir)
-        ev = res.spec.get("evaluation", {}) if isinstance(res.spec, dict) else {}
-        lang = a.lang or ev.get("language") or "zh"
-        batch = run_reports(results_dir, a.out, a.units, a.jobs, lang, a.scheduler, a.force,
-                            progress=not a.no_progress)
-    except EvalkitError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    n_ok, n_skip = batch.count("ok"), batch.count("skipped")
-    print(f"{n_ok} written, {n_skip} up to date, {len(batch.failures)} failed -> {batch.index}")
-    for uid, msg in batch.failures.items():
-        print(f"  failed {uid}: {msg} (notebook kept in {batch.out_dir / 'notebooks'})",
-              file=sys.stderr)
-    return 1 if batch.failures else 0
 
 
 def outcomes_json(batch: Batch) -> str:

@@ -5,7 +5,7 @@ A section appears only when its module is importable, defines
 ``<source>_...``, e.g. ``survey_rates``; for history, more than one period). Its return value
 is HTML: an object with ``_repr_html_`` (e.g. an escaped DataFrame or an
 :class:`~evalkit.report.tables.HTMLBlock`), a string of HTML, or None to skip. The sections
-are a :class:`~evalkit.registry.Registry` so that a capability can also register its own.
+are a :class:`~evalkit.core.registry.Registry` so that a capability can also register its own.
 
 Examples
 --------
@@ -19,9 +19,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from evalkit.registry import Registry
+from evalkit.core.labels import t
+from evalkit.core.registry import Registry
 from evalkit.report.data import UnitView
-from evalkit.report.i18n import t
 from evalkit.report.tables import HTMLBlock, section
 
 SECTIONS = Registry("report section")
@@ -48,37 +48,37 @@ def _module_section(module: str, prefix: str | None, label: str, view: UnitView)
 
 @SECTIONS.register("survey")
 def _survey(view: UnitView) -> str | None:
-    """Satisfaction survey (``evalkit.survey.report_section``; tables ``survey_*``)."""
-    return _module_section("evalkit.survey", "survey_", "survey_section", view)
+    """Satisfaction survey (``evalkit.sources.survey.report_section``; tables ``survey_*``)."""
+    return _module_section("evalkit.sources.survey", "survey_", "survey_section", view)
 
 
 @SECTIONS.register("peer")
 def _peer(view: UnitView) -> str | None:
-    """Peer rating (``evalkit.peer.report_section``; tables ``peer_*``)."""
-    return _module_section("evalkit.peer", "peer_", "peer_section", view)
+    """Peer rating (``evalkit.sources.peer.report_section``; tables ``peer_*``)."""
+    return _module_section("evalkit.sources.peer", "peer_", "peer_section", view)
 
 
 @SECTIONS.register("tasks")
 def _tasks(view: UnitView) -> str | None:
-    """Task ledger (``evalkit.tasks.report_section``; tables ``tasks_*``)."""
-    return _module_section("evalkit.tasks", "tasks_", "tasks_section", view)
+    """Task ledger (``evalkit.sources.tasks.ledger.report_section``; tables ``tasks_*``)."""
+    return _module_section("evalkit.sources.tasks.ledger", "tasks_", "tasks_section", view)
 
 
 @SECTIONS.register("history")
 def _history(view: UnitView) -> str | None:
-    """Multi-period rules and trends (``evalkit.history.report_section``; ≥ 2 periods)."""
+    """Multi-period rules and trends (``evalkit.analysis.history.report_section``; ≥ 2 periods)."""
     if view.res.tables["totals"]["period"].nunique() < 2:
         return None
-    return _module_section("evalkit.history", None, "history_section", view)
+    return _module_section("evalkit.analysis.history", None, "history_section", view)
 
 
 @SECTIONS.register("uncertainty")
 def _uncertainty(view: UnitView) -> str | None:
-    """Rank interval and weights' provenance (``evalkit.uncertainty.report_section``; table
+    """Rank interval and weights' provenance (``evalkit.analysis.uncertainty.report_section``; table
     ``uncertainty`` or ``provenance['weights']``)."""
     if "uncertainty" not in view.res.tables and not (view.res.provenance or {}).get("weights"):
         return None
-    return _module_section("evalkit.uncertainty", None, "uncertainty_section", view)
+    return _module_section("evalkit.analysis.uncertainty", None, "uncertainty_section", view)
 
 
 def extra_sections(view: UnitView) -> HTMLBlock:

@@ -29,8 +29,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from evalkit.core.labels import label_or, name_column, t
 from evalkit.report.data import UnitView, table
-from evalkit.report.i18n import label_or, name_column, t
 
 #: Score thresholds of the status colours when no target applies (points on a 0–100 scale).
 STATUS_GOOD, STATUS_FAIR = 85.0, 60.0
@@ -46,8 +46,8 @@ class HTMLBlock(str):
 class TableFigure(NamedTuple):
     """A capability's report section: ``(table, figure)``; renders as escaped HTML + SVG.
 
-    What ``report_section`` of :mod:`evalkit.survey`, :mod:`evalkit.peer` and
-    :mod:`evalkit.history` return; it unpacks as ``table, fig = section``.
+    What ``report_section`` of :mod:`evalkit.sources.survey`, :mod:`evalkit.sources.peer` and
+    :mod:`evalkit.analysis.history` return; it unpacks as ``table, fig = section``.
     """
 
     table: pd.DataFrame

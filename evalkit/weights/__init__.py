@@ -17,7 +17,7 @@ live in :mod:`evalkit.weights.subjective`, :mod:`evalkit.weights.ahp` and
 :mod:`evalkit.weights.bwm`; objective ones in :mod:`evalkit.weights.objective`; the
 scorecard tree (a scheme per level, global weight = product down the tree) in
 :mod:`evalkit.weights.hierarchy`; the weights lab's helpers (scheme comparison, sliders,
-charts) in :mod:`evalkit.weights.lab`.
+charts) in :mod:`evalkit.labs.weights`.
 
 Examples
 --------
@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import EvalkitError, MethodError
-from evalkit.registry import Registry
+from evalkit.core.errors import EvalkitError, MethodError
+from evalkit.core.registry import Registry
 
 #: The registry of weighting schemes (key -> ``scheme(items, data, params, where)``).
 WEIGHTING = Registry("weighting")

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import connected_components
 
-from evalkit.errors import MethodError
-from evalkit.registry import Registry
+from evalkit.core.errors import MethodError
+from evalkit.core.registry import Registry
 from evalkit.weights import WEIGHTING, WeightSet, check_params, make_weightset
 
 #: Random-index tables RI_n for n = 1, 2, ... (index 0 is n = 1).

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from evalkit.errors import MethodError
+from evalkit.core.errors import MethodError
 from evalkit.weights import WEIGHTING, WeightSet, check_params, item_vector, make_weightset, require
 
 

@@ -27,6 +27,7 @@ the root (OECD/JRC Handbook 2008, §6; COINr's "effective weights").
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,10 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import EvalkitError, MethodError, raise_all
+from evalkit.core.errors import EvalkitError, MethodError, raise_all
+from evalkit.spec.tree import Tree
 from evalkit.weights import WEIGHTING, WeightSet, compute_weights
-
-OBJECTIVE = frozenset({"entropy", "critic", "sd", "cv", "pca", "bod"})
 
 
 @dataclass
@@ -106,7 +106,7 @@ def resolve_weights(spec: Any, scores_by_category: Mapping[str, pd.DataFrame] | 
 
     Parameters
     ----------
-    spec : evalkit.spec.Spec
+    spec : evalkit.spec.schema.Spec
         The validated spec (perspectives with ``weight`` and optional ``weighting``,
         indicators with ``weight``).
     scores_by_category : dict of str to DataFrame, optional
@@ -121,8 +121,8 @@ def resolve_weights(spec: Any, scores_by_category: Mapping[str, pd.DataFrame] | 
 
     Examples
     --------
-    >>> from evalkit.spec import Spec
-    >>> spec = Spec.from_dict({"evaluation": {"id": "t"},
+    >>> from evalkit.spec import from_dict
+    >>> spec = from_dict({"evaluation": {"id": "t"},
     ...     "data": {"units": {"file": "u.csv"}, "values": {"file": "v.csv"}},
     ...     "perspectives": [{"id": "p", "weighting": {"method": "rank_sum",
     ...                                                 "ranks": {"x": 1, "y": 2}}}],
@@ -182,7 +182,7 @@ def _resolve_category(spec: Any, cat: str, persp: list[Any], pidx: dict[str, int
             return pd.Series(w, index=children)
         method, params, loc = _scheme(weighting, cat, where)
         data = child_data(children)
-        if method in OBJECTIVE and data is None:
+        if WEIGHTING.trait(method, "objective") and data is None:
             raise MethodError(f"{method} needs the scores of the category's units for "
                               f"{children}; pass scores_by_category", loc)
         ws = compute_weights(method, children, data, where=loc, **params)
@@ -241,8 +241,6 @@ def tree_weights(spec: Any, scored: Any, tree: Any = None,
     and categories × nodes local weights (0 where an indicator does not apply) to put in
     place of ``tree.ind_w`` / ``tree.node_w``, and ``{category: CategoryWeights.provenance}``.
     """
-    from evalkit.evaluate import Tree
-
     tree = Tree.from_spec(spec) if tree is None else tree
     by_cat = {}
     for c, cat in enumerate(tree.categories):
@@ -274,7 +272,7 @@ def check_weighting(spec: Any) -> list[EvalkitError]:
             try:
                 method, params, loc = _scheme(p.weighting, cat, where)
                 WEIGHTING.get(method, f"{loc}.method")
-                if method in OBJECTIVE:
+                if WEIGHTING.trait(method, "objective"):
                     continue
                 kids = [i.id for i in spec.indicators if i.perspective == p.id and
                         (i.categories is None or cat in i.categories)
@@ -313,7 +311,7 @@ def resolve_source_weights(weighting: Mapping[str, Any], sources: list[str],
         try:
             method, params, loc = _scheme(weighting, cat, where)
             data = (scores_by_category or {}).get(cat)
-            if method in OBJECTIVE and data is None:
+            if WEIGHTING.trait(method, "objective") and data is None:
                 raise MethodError(f"{method} needs the units × sources scores of category "
                                   f"{cat!r}", loc)
             out[cat] = compute_weights(method, sources, data, where=loc, **params)
@@ -321,3 +319,16 @@ def resolve_source_weights(weighting: Mapping[str, Any], sources: list[str],
             problems.append(err)
     raise_all(problems, "source weighting problems")
     return out
+
+
+def resolve_tree(spec: Any, scored: Any, tree: Tree) -> tuple[Tree, dict[str, Any]]:
+    """The tree with the weights of the spec's weighting schemes for one period.
+
+    Perspectives with a ``weighting`` get their children's weights from the scheme
+    (objective schemes from this period's scores, within category); others keep the spec's
+    weights. Returns the tree to aggregate with and the weights' provenance ({} if none).
+    """
+    if not any(p.weighting is not None for p in spec.perspectives):
+        return tree, {}
+    ind_w, node_w, prov = tree_weights(spec, scored, tree)
+    return dataclasses.replace(tree, ind_w=ind_w, node_w=node_w), prov

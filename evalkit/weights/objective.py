@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
-from evalkit.errors import MethodError
+from evalkit.core.errors import MethodError
 from evalkit.weights import WEIGHTING, WeightSet, check_params, make_weightset
 
 NORMALISATIONS = ("minmax", "raw")
@@ -107,7 +107,7 @@ def _require_positive(x: pd.DataFrame, method: str, where: str, strict: bool = T
                           f"{x.loc[row, col]:g}", f"{where}.data.{col}")
 
 
-@WEIGHTING.register("entropy")
+@WEIGHTING.register("entropy", objective=True)
 def entropy(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
             where: str) -> WeightSet:
     """Entropy weights (熵权法): more dispersion, less entropy, more weight.
@@ -141,7 +141,7 @@ def entropy(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, A
                           diagnostics={"entropy": dict(zip(items, e.tolist(), strict=True))})
 
 
-@WEIGHTING.register("critic")
+@WEIGHTING.register("critic", objective=True)
 def critic(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
            where: str) -> WeightSet:
     """CRITIC weights (Diakoulaki, Mavrotas & Papayannakis 1995, "Determining objective
@@ -171,7 +171,7 @@ def critic(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, An
                           diagnostics={"information": dict(zip(items, c.tolist(), strict=True))})
 
 
-@WEIGHTING.register("sd")
+@WEIGHTING.register("sd", objective=True)
 def standard_deviation(items: Sequence[str], data: pd.DataFrame | None,
                        params: dict[str, Any], where: str) -> WeightSet:
     """Standard-deviation weights: ``w_j = σ_j / Σ_k σ_k`` of the normalised columns.
@@ -195,7 +195,7 @@ def standard_deviation(items: Sequence[str], data: pd.DataFrame | None,
                           conventions={"normalisation": norm, "sd": "ddof=1"})
 
 
-@WEIGHTING.register("cv")
+@WEIGHTING.register("cv", objective=True)
 def coefficient_of_variation(items: Sequence[str], data: pd.DataFrame | None,
                              params: dict[str, Any], where: str) -> WeightSet:
     """Coefficient-of-variation weights: ``w_j = CV_j / Σ CV``, ``CV_j = σ_j / μ_j`` (ddof = 1).
@@ -222,7 +222,7 @@ def coefficient_of_variation(items: Sequence[str], data: pd.DataFrame | None,
                           conventions={"normalisation": "raw (ratio scale)", "sd": "ddof=1"})
 
 
-@WEIGHTING.register("pca")
+@WEIGHTING.register("pca", objective=True)
 def pca(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
         where: str) -> WeightSet:
     """PCA / factor-based weights on the correlation matrix of the oriented indicators.
@@ -314,7 +314,7 @@ def pca(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
                           diagnostics=diag, flags=flags)
 
 
-@WEIGHTING.register("bod")
+@WEIGHTING.register("bod", objective=True)
 def benefit_of_the_doubt(items: Sequence[str], data: pd.DataFrame | None,
                          params: dict[str, Any], where: str) -> WeightSet:
     """Benefit-of-the-doubt weights: each unit's most favourable weights (a per-unit LP).

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import MethodError
+from evalkit.core.errors import MethodError
 from evalkit.weights import (
     WEIGHTING,
     WeightSet,

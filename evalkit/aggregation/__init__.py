@@ -1,0 +1,1 @@
+"""Aggregation: means, the office scorecard, points rules, ranks and grades."""

@@ -1,0 +1,57 @@
+"""Points rules (加分 / 扣分 / 黄牌 / 一票否决): bonus cap, deductions, yellow-card multiplier.
+
+Examples
+--------
+>>> import pandas as pd
+>>> rec = pd.DataFrame({"unit_id": ["A", "A", "B"], "kind": ["bonus", "bonus", "yellow_card"],
+...                     "points": [4.0, 3.0, 1.0], "reason": ""})
+>>> per, _ = points_totals(rec, pd.Index(["A", "B"]), 5.0, None, 2.0)
+>>> per[["bonus", "deductions"]].to_dict("list")
+{'bonus': [5.0, 0.0], 'deductions': [0.0, 2.0]}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.spec.schema import POINT_KINDS
+
+
+def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None,
+                  deduction_cap: float | None, yellow_multiplier: float
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sum a period's point records per unit and apply the rules.
+
+    ``bonus = min(Σ bonus, bonus_cap)``; ``deductions = min(Σ deduction + m · Σ yellow_card,
+    deduction_cap)``; ``veto`` is true when the unit has any veto record. Returns the per-unit
+    table and the records with the points each one actually applied (after multiplier; a
+    capped bonus is scaled down pro rata across its records, so they still add up).
+    """
+    rec = points.copy()
+    kind = rec["kind"].to_numpy()
+    pts = rec["points"].to_numpy(dtype=float)
+    rec["applied"] = np.where(kind == "yellow_card", pts * yellow_multiplier,
+                              np.where(kind == "veto", 0.0, pts))
+    per = rec.pivot_table(index="unit_id", columns="kind", values="applied", aggfunc="sum",
+                          fill_value=0.0).reindex(units, fill_value=0.0)
+    for k in POINT_KINDS:
+        if k not in per.columns:
+            per[k] = 0.0
+    raw_bonus = per["bonus"].to_numpy()
+    bonus = raw_bonus if bonus_cap is None else np.minimum(raw_bonus, bonus_cap)
+    raw_ded = per["deduction"].to_numpy() + per["yellow_card"].to_numpy()
+    ded = raw_ded if deduction_cap is None else np.minimum(raw_ded, deduction_cap)
+    vetoed = rec.loc[rec["kind"] == "veto", "unit_id"].unique()
+    out = pd.DataFrame({"bonus": bonus, "deductions": ded,
+                        "veto": np.isin(units, vetoed)}, index=units)
+    # scale capped records so that the applied points add up to the unit totals
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bscale = pd.Series(np.where(raw_bonus > 0, bonus / raw_bonus, 1.0), index=units)
+        dscale = pd.Series(np.where(raw_ded > 0, ded / raw_ded, 1.0), index=units)
+    u = rec["unit_id"]
+    rec["applied"] = np.where(kind == "bonus", rec["applied"] * u.map(bscale).to_numpy(),
+                              np.where(np.isin(kind, ["deduction", "yellow_card"]),
+                                       rec["applied"] * u.map(dscale).to_numpy(),
+                                       rec["applied"]))
+    return out, rec

@@ -1,0 +1,1 @@
+"""Analyses composed after an evaluation: uncertainty of ranks, history across periods."""

@@ -1,0 +1,1 @@
+"""Inputs: reading and checking every table an evaluation reads (the one validation layer)."""

@@ -1,0 +1,1 @@
+"""Helpers for the researchers' notebooks (weights lab, survey lab, peer lab)."""

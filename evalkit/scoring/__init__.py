@@ -1,0 +1,1 @@
+"""Scoring: data treatment, scoring methods, missing-value policies, and ``prepare``."""

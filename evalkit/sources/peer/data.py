@@ -1,0 +1,283 @@
+"""Peer-rating input: long ratings, grade maps, "不了解", self-ratings and ballot validity.
+
+A rating table is long, one row per rating::
+
+    period, round, rater_id, rater_unit, rater_group, ratee_id, score | grade
+
+``period`` and ``round`` are optional; ``rater_unit`` is the unit the rater belongs to (blank
+for leaders and representatives from outside the rated units); ``rater_group`` is e.g.
+``township`` / ``dept`` / ``leader``. Either a numeric ``score`` on ``scale`` or a ``grade``
+label mapped to points by ``grades`` (e.g. ``{优秀: 95, 良好: 85, 一般: 75, 较差: 60}``).
+Labels in ``missing_labels`` (default ``["不了解"]``, "don't know the unit") are missing
+ratings, not zeros.
+
+:func:`prepare_ratings` checks a table and applies the ballot validity rules; a ballot is
+one rater's ratings in one period and round. Every excluded rating or ballot is kept in an
+audit table with its rule and reason, so the office can publish why a ballot did not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
+from evalkit.sources.peer.schemes import Design
+
+BALLOT = ["period", "round", "rater_id"]
+AUDIT_COLUMNS = ["period", "round", "rater_id", "ratee_id", "rule", "reason", "action"]
+CONFIG_KEYS = {"table", "scheme", "params", "scale", "grades", "missing_labels", "self_rating",
+               "validity", "min_raters", "round"}
+
+
+def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
+    """Problems in a ``sources.peer`` section (each names its YAML path).
+
+    Examples
+    --------
+    >>> [str(p) for p in validate_config({"scale": [100, 0]}, "sources.peer")]
+    ['sources.peer.scale: expected [low, high] with low < high; got [100, 0]']
+    """
+    from evalkit.sources.peer.schemes import SCHEMES
+
+    out: list[EvalkitError] = []
+    for k in sorted(set(config) - CONFIG_KEYS):
+        out.append(SpecError(f"unknown key {k!r}; expected one of {sorted(CONFIG_KEYS)}",
+                             f"{where}.{k}"))
+    key = config.get("scheme", "mean")
+    if key not in SCHEMES:
+        out.append(SpecError(f"unknown peer scheme {key!r}; expected one of {sorted(SCHEMES)}",
+                             f"{where}.scheme"))
+    else:
+        import inspect
+
+        sig = inspect.signature(SCHEMES[key])
+        allowed = [p for p in sig.parameters if p not in ("R", "design")]
+        for p in sorted(set(config.get("params") or {}) - set(allowed)):
+            out.append(SpecError(f"scheme {key!r} has no parameter {p!r}; expected one of "
+                                 f"{allowed}", f"{where}.params.{p}"))
+    scale = config.get("scale", [0, 100])
+    if not (isinstance(scale, list | tuple) and len(scale) == 2
+            and all(isinstance(v, int | float) for v in scale) and scale[0] < scale[1]):
+        out.append(SpecError(f"expected [low, high] with low < high; got {scale!r}",
+                             f"{where}.scale"))
+    grades = config.get("grades")
+    if grades is not None and not (isinstance(grades, Mapping) and grades and all(
+            isinstance(v, int | float) for v in grades.values())):
+        out.append(SpecError("expected a mapping grade label -> points, e.g. {优秀: 95}",
+                             f"{where}.grades"))
+    if config.get("self_rating", "exclude") not in ("exclude", "error"):
+        out.append(SpecError(f"expected 'exclude' or 'error'; got {config['self_rating']!r}",
+                             f"{where}.self_rating"))
+    mr = config.get("min_raters", 1)
+    if not (isinstance(mr, int) and mr >= 1):
+        out.append(SpecError(f"expected an integer ≥ 1; got {mr!r}", f"{where}.min_raters"))
+    val = config.get("validity") or {}
+    for k in sorted(set(val) - {"same_score", "max_share", "min_items"}):
+        out.append(SpecError(f"unknown rule {k!r}; expected same_score, max_share, min_items",
+                             f"{where}.validity.{k}"))
+    for lab, share in (val.get("max_share") or {}).items():
+        if not (isinstance(share, int | float) and 0 < share <= 1):
+            out.append(SpecError(f"expected a share in (0, 1]; got {share!r}",
+                                 f"{where}.validity.max_share.{lab}"))
+        if not isinstance(grades, Mapping) or lab not in grades:
+            out.append(SpecError(f"{lab!r} is not a grade of {where}.grades; max_share limits "
+                                 "the share of one grade on a ballot",
+                                 f"{where}.validity.max_share.{lab}"))
+    return out
+
+
+@dataclass
+class Ratings:
+    """Checked ratings of one period: long table, audit, and the matrix view."""
+
+    long: pd.DataFrame
+    audit: pd.DataFrame
+
+
+def _loc(key: str, idx: Any, col: str) -> str:
+    try:
+        return f"{key}, row {int(idx) + 2}, column {col!r}"
+    except (TypeError, ValueError):
+        return f"{key}, row {idx}, column {col!r}"
+
+
+def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index | None = None,
+                    key: str = "peer") -> Ratings:
+    """Check a long rating table and apply the validity rules.
+
+    Rules, in order:
+
+    1. required columns ``rater_id``, ``ratee_id`` and ``score`` or ``grade``;
+    2. grades mapped by ``config['grades']``; labels in ``missing_labels`` → missing (dropped,
+       audited as ``unknown_label``); any other label → :class:`TableError` naming the row;
+    3. scores must lie in ``scale`` (default [0, 100]) → else :class:`TableError`;
+    4. ``ratee_id`` (and ``rater_unit`` when given) must be known units → else
+       :class:`TableError`;
+    5. self-ratings (``rater_unit == ratee_id``): ``self_rating: exclude`` (default) drops and
+       audits them, ``error`` raises;
+    6. duplicate ratings of one ratee on one ballot → :class:`TableError`;
+    7. ballot rules (``validity``): ``same_score: true`` voids a ballot giving every ratee
+       the same score (when it rates at least ``min_items``, default 3, ratees);
+       ``max_share: {label: share}`` voids a ballot giving more than ``share`` of its ratings
+       the grade ``label`` (forced distribution, e.g. at most 30 % 优秀).
+
+    Returns
+    -------
+    Ratings
+        ``long``: period, round, rater_id, rater_unit, rater_group, ratee_id, score;
+        ``audit``: period, round, rater_id, ratee_id, rule, reason, action.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"rater_id": ["a", "a", "b"], "rater_unit": ["T1", "T1", "T2"],
+    ...                    "ratee_id": ["T1", "T2", "T1"], "grade": ["优秀", "良好", "不了解"]})
+    >>> r = prepare_ratings(df, {"grades": {"优秀": 95, "良好": 85}})
+    >>> r.long["score"].tolist(), r.audit["rule"].tolist()
+    ([85.0], ['unknown_label', 'self_rating'])
+    """
+    problems: list[EvalkitError] = []
+    d = df.copy()
+    grades = config.get("grades")
+    need = ["rater_id", "ratee_id", "grade" if grades else "score"]
+    miss = [c for c in need if c not in d.columns]
+    if miss:
+        raise TableError(f"missing column(s) {miss}; expected rater_id, rater_unit, "
+                         f"rater_group, ratee_id and {'grade' if grades else 'score'}", key)
+    for col, default in (("period", ""), ("round", 1), ("rater_unit", pd.NA),
+                         ("rater_group", "all")):
+        if col not in d.columns:
+            d[col] = default
+    d["rater_id"] = d["rater_id"].astype("string")
+    d["ratee_id"] = d["ratee_id"].astype("string")
+    d["rater_unit"] = d["rater_unit"].astype("string")
+    d["rater_group"] = d["rater_group"].astype("string").fillna("all")
+    labels = {str(x) for x in config.get("missing_labels", ["不了解"])}
+    audit: list[pd.DataFrame] = []
+
+    def _audit(mask: pd.Series, rule: str, reason: str | pd.Series) -> None:
+        if mask.any():
+            audit.append(d.loc[mask, ["period", "round", "rater_id", "ratee_id"]].assign(
+                rule=rule, reason=reason if isinstance(reason, str) else reason[mask],
+                action="excluded"))
+
+    raw = d["grade"] if grades else d["score"]
+    text = raw.astype("string").str.strip()
+    unknown = text.isin(labels) | raw.isna()
+    _audit(unknown & ~raw.isna(), "unknown_label", "rater does not know the unit (不了解)")
+    if grades:
+        gmap = {str(k): float(v) for k, v in grades.items()}
+        score = text.map(gmap)
+        bad = score.isna() & ~unknown
+        for i in d.index[bad][:5]:
+            problems.append(TableError(f"grade {text[i]!r} is not in the grade map; expected "
+                                       f"one of {list(gmap)} or {sorted(labels)}",
+                                       _loc(key, i, "grade")))
+        d["score"] = score.astype(float)
+    else:
+        num = pd.to_numeric(text.where(~unknown), errors="coerce")
+        bad = num.isna() & ~unknown
+        for i in d.index[bad][:5]:
+            problems.append(TableError(f"score {raw[i]!r} is not a number; expected a number "
+                                       f"or one of {sorted(labels)}", _loc(key, i, "score")))
+        lo, hi = (float(v) for v in config.get("scale", [0, 100]))
+        out = (num < lo) | (num > hi)
+        for i in d.index[out.fillna(False)][:5]:
+            problems.append(TableError(f"score {num[i]:g} is outside the scale [{lo:g}, "
+                                       f"{hi:g}]", _loc(key, i, "score")))
+        d["score"] = num.astype(float)
+    if units is not None:
+        known = set(map(str, units))
+        for col in ("ratee_id", "rater_unit"):
+            badu = ~d[col].isna() & ~d[col].isin(known)
+            for i in d.index[badu.fillna(False)][:5]:
+                problems.append(TableError(f"unknown unit {d.at[i, col]!r}; expected a unit_id "
+                                           "of the units table", _loc(key, i, col)))
+    selfr = (d["rater_unit"] == d["ratee_id"]).fillna(False)
+    if config.get("self_rating", "exclude") == "error":
+        for i in d.index[selfr][:5]:
+            problems.append(TableError(f"rater {d.at[i, 'rater_id']!r} of unit "
+                                       f"{d.at[i, 'ratee_id']!r} rates its own unit; expected "
+                                       "no self-ratings (or self_rating: exclude)",
+                                       _loc(key, i, "ratee_id")))
+    raise_all(problems, "problems in the peer ratings")
+    _audit(selfr & ~unknown, "self_rating", "a unit may not rate itself")
+    d = d[~unknown & ~selfr]
+    dup = d.duplicated([*BALLOT, "ratee_id"], keep=False)
+    if dup.any():
+        i = d.index[dup][0]
+        raise TableError(f"rater {d.at[i, 'rater_id']!r} rates {d.at[i, 'ratee_id']!r} more "
+                         "than once on one ballot; expected one rating per ratee per round",
+                         _loc(key, i, "ratee_id"))
+    # ballot rules
+    val = config.get("validity") or {}
+    g = d.groupby(BALLOT, sort=False, dropna=False)["score"]
+    void = pd.Series("", index=d.index, dtype="string")
+    if val.get("same_score"):
+        n = g.transform("size")
+        flat = (g.transform("nunique") == 1) & (n >= int(val.get("min_items", 3)))
+        void = void.mask(flat & (void == ""), "every ratee has the same score")
+    for lab, share in (val.get("max_share") or {}).items():
+        pts = float(grades[lab]) if grades and lab in grades else None
+        if pts is None:
+            raise SpecError(f"max_share names {lab!r}, which is not a grade in grades",
+                            f"sources.peer.validity.max_share.{lab}")
+        hit = (d["score"] == pts).astype(float).groupby([d[c] for c in BALLOT], sort=False,
+                                                          dropna=False).transform("mean")
+        over = hit > float(share)
+        void = void.mask(over & (void == ""), f"more than {share:.0%} of the ballot is {lab}")
+    bad = void != ""
+    if bad.any():
+        _audit(bad, "invalid_ballot", void)
+    d = d[~bad]
+    cols = ["period", "round", "rater_id", "rater_unit", "rater_group", "ratee_id", "score"]
+    aud = pd.concat(audit, ignore_index=True) if audit else pd.DataFrame(
+        columns=AUDIT_COLUMNS)
+    aud = aud.astype({"rule": "string", "action": "string", "reason": "string"})
+    return Ratings(d[cols].reset_index(drop=True), aud[AUDIT_COLUMNS].reset_index(drop=True))
+
+
+@dataclass
+class Matrix:
+    """A rating matrix with its labels: ``R[ballot, ratee]``."""
+
+    R: np.ndarray
+    ballots: pd.DataFrame  # rater_id, round, rater_unit, rater_group (one row per ballot)
+    ratees: pd.Index
+    design: Design
+
+
+def to_matrix(long: pd.DataFrame, ratees: pd.Index | None = None,
+              ratee_group: pd.Series | None = None) -> Matrix:
+    """Pivot checked long ratings to ballots × ratees (one ballot per rater and round).
+
+    ``design.rater_unit`` gives each ballot's column of its own unit (``-1`` for outsiders);
+    ``ratee_group`` (index ``unit_id``) gives the ratees' groups, e.g. their category.
+
+    Examples
+    --------
+    >>> long = pd.DataFrame({"rater_id": ["a", "a", "b"], "round": 1,
+    ...     "rater_unit": ["X", "X", "Y"], "rater_group": "t", "ratee_id": ["Y", "Z", "X"],
+    ...     "score": [80.0, 70.0, 90.0]})
+    >>> to_matrix(long).R.tolist()
+    [[nan, 80.0, 70.0], [90.0, nan, nan]]
+    """
+    if ratees is None:
+        ratees = pd.Index(sorted(set(long["ratee_id"]) | set(long["rater_unit"].dropna())),
+                          name="unit_id")
+    ratees = pd.Index(ratees.astype(str), name="unit_id")
+    wide = long.pivot_table(index=["rater_id", "round"], columns="ratee_id", values="score",
+                            aggfunc="first", dropna=False)
+    wide = wide.reindex(columns=ratees)
+    info = long.drop_duplicates(["rater_id", "round"]).set_index(["rater_id", "round"])
+    info = info.reindex(wide.index)[["rater_unit", "rater_group"]].reset_index()
+    pos = pd.Series(np.arange(len(ratees)), index=ratees)
+    ru = info["rater_unit"].map(pos).fillna(-1).astype(int).to_numpy()
+    rg = info["rater_group"].astype(str).to_numpy()
+    eg = None if ratee_group is None else ratee_group.reindex(ratees).astype(str).to_numpy()
+    return Matrix(wide.to_numpy(dtype=float), info, ratees,
+                  Design(rater_group=rg, ratee_group=eg, rater_unit=ru))
