@@ -57,8 +57,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
+from evalkit.core.figures import TableFigure
 from evalkit.demo.registry import register_demo_tables
-from evalkit.report.tables import TableFigure
 
 RULE_KEYS = {"id", "when", "periods", "flag", "label", "category_change"}
 CATEGORY_CHANGE = ("keep", "break")

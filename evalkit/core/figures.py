@@ -1,4 +1,10 @@
-"""Chinese text in charts: register a CJK font found on the machine for matplotlib.
+"""Figure and HTML primitives every layer may use: CJK fonts, SVG, escaped HTML tables.
+
+:class:`SVGBlock` / :func:`to_svg` turn a matplotlib figure into inline SVG;
+:class:`HTMLBlock`, :func:`html_table` and :func:`section` build escaped HTML;
+:class:`TableFigure` is what a capability's report section returns.
+
+Chinese text in charts: register a CJK font found on the machine for matplotlib.
 
 Charts are written as SVG with ``svg.fonttype = 'none'``, so every label stays text that
 the browser draws with its own fonts (no empty boxes, searchable, copyable). Matplotlib
@@ -17,9 +23,16 @@ Examples
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Sequence
 from functools import cache
+from html import escape
 from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
 
 #: File-name patterns of common CJK fonts shipped by Linux distributions, macOS and Windows.
 CJK_FONT_PATTERN = re.compile(
@@ -72,3 +85,84 @@ def setup_matplotlib() -> tuple[str, ...]:
         "axes.unicode_minus": False,
     })
     return tuple(family)
+
+
+# -- SVG and HTML primitives -------------------------------------------------------------
+class SVGBlock(str):
+    """A string of SVG that Jupyter shows inline (as HTML, so the exported page holds the
+    ``<svg>`` element itself: labels stay selectable, searchable text, not a base64 image)."""
+
+    def _repr_html_(self) -> str:
+        return f'<figure class="ek-chart">{self}</figure>'
+
+
+def to_svg(fig: object, tight: bool = True) -> SVGBlock:
+    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date.
+
+    ``tight=True`` crops to the drawn content (``bbox_inches='tight'``), which costs a second
+    layout pass; per-unit charts set their margins themselves and pass ``tight=False``.
+    """
+    buf = io.StringIO()
+    kw = {"bbox_inches": "tight"} if tight else {}
+    fig.savefig(buf, format="svg", metadata={"Date": None}, **kw)  # type: ignore[attr-defined]
+    text = buf.getvalue()
+    return SVGBlock(text[text.index("<svg"):])
+
+
+class HTMLBlock(str):
+    """A string of HTML that Jupyter displays as HTML (``_repr_html_``)."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+class TableFigure(NamedTuple):
+    """A capability's report section: ``(table, figure)``; renders as escaped HTML + SVG.
+
+    What ``report_section`` of :mod:`evalkit.sources.survey`, :mod:`evalkit.sources.peer` and
+    :mod:`evalkit.analysis.history` return; it unpacks as ``table, fig = section``.
+    """
+
+    table: pd.DataFrame
+    figure: Any
+
+    def _repr_html_(self) -> str:
+        svg = to_svg(self.figure)._repr_html_() if self.figure is not None else ""
+        return str(html_table(self.table)) + svg
+
+
+def fmt(x: Any, digits: int = 2) -> str:
+    """Format a number with ``digits`` decimals ("–" for missing); other values as text."""
+    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
+        return "–"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (float, np.floating)):
+        v = round(float(x), digits)
+        return f"{(v if v != 0 else 0.0):.{digits}f}"  # no "-0.00"
+    return str(x)
+
+
+def html_table(df: pd.DataFrame, row_classes: Sequence[str] | None = None,
+               digits: int = 2) -> HTMLBlock:
+    """Render ``df`` (headers = column names) as an escaped HTML table.
+
+    ``row_classes`` gives a CSS class per row (e.g. the status colour).
+    """
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    classes = list(row_classes) if row_classes is not None else [""] * len(df)
+    body = []
+    for cls, values in zip(classes, df.itertuples(index=False, name=None), strict=True):
+        cells = "".join(f"<td>{escape(fmt(v, digits))}</td>" for v in values)
+        attr = f' class="{escape(cls)}"' if cls else ""
+        body.append(f"<tr{attr}>{cells}</tr>")
+    return HTMLBlock(f'<table class="ek-table"><thead><tr>{head}</tr></thead>'
+                     f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def section(title: str, *parts: str) -> HTMLBlock:
+    """An ``<h2>`` titled section (title escaped; parts are HTML already)."""
+    return HTMLBlock(f'<section class="ek-section"><h2>{escape(title)}</h2>{"".join(parts)}'
+                     "</section>")

@@ -17,13 +17,12 @@ True
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from evalkit.core.figures import setup_matplotlib
+from evalkit.core.figures import SVGBlock, setup_matplotlib, to_svg
 from evalkit.core.labels import t
 from evalkit.report.data import UnitView, table
 from evalkit.report.tables import names
@@ -31,27 +30,6 @@ from evalkit.report.tables import names
 #: Colours (colour-blind safe, Okabe–Ito).
 UNIT_COLOUR, MEDIAN_COLOUR, BEST_COLOUR = "#0072B2", "#E69F00", "#009E73"
 MARKERS = ("|", "D", "o", "s")
-
-
-class SVGBlock(str):
-    """A string of SVG that Jupyter shows inline (as HTML, so the exported page holds the
-    ``<svg>`` element itself: labels stay selectable, searchable text, not a base64 image)."""
-
-    def _repr_html_(self) -> str:
-        return f'<figure class="ek-chart">{self}</figure>'
-
-
-def to_svg(fig: object, tight: bool = True) -> SVGBlock:
-    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date.
-
-    ``tight=True`` crops to the drawn content (``bbox_inches='tight'``), which costs a second
-    layout pass; per-unit charts set their margins themselves and pass ``tight=False``.
-    """
-    buf = io.StringIO()
-    kw = {"bbox_inches": "tight"} if tight else {}
-    fig.savefig(buf, format="svg", metadata={"Date": None}, **kw)  # type: ignore[attr-defined]
-    text = buf.getvalue()
-    return SVGBlock(text[text.index("<svg"):])
 
 
 def text_width_in(labels: Sequence[str], size_pt: float) -> float:

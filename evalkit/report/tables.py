@@ -22,79 +22,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 from html import escape
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from evalkit.core.figures import HTMLBlock, fmt, html_table, section
 from evalkit.core.labels import label_or, name_column, t
 from evalkit.report.data import UnitView, table
 
 #: Score thresholds of the status colours when no target applies (points on a 0–100 scale).
 STATUS_GOOD, STATUS_FAIR = 85.0, 60.0
-
-
-class HTMLBlock(str):
-    """A string of HTML that Jupyter displays as HTML (``_repr_html_``)."""
-
-    def _repr_html_(self) -> str:
-        return str(self)
-
-
-class TableFigure(NamedTuple):
-    """A capability's report section: ``(table, figure)``; renders as escaped HTML + SVG.
-
-    What ``report_section`` of :mod:`evalkit.sources.survey`, :mod:`evalkit.sources.peer` and
-    :mod:`evalkit.analysis.history` return; it unpacks as ``table, fig = section``.
-    """
-
-    table: pd.DataFrame
-    figure: Any
-
-    def _repr_html_(self) -> str:
-        from evalkit.report.plots import to_svg
-
-        svg = to_svg(self.figure)._repr_html_() if self.figure is not None else ""
-        return str(html_table(self.table)) + svg
-
-
-def fmt(x: Any, digits: int = 2) -> str:
-    """Format a number with ``digits`` decimals ("–" for missing); other values as text."""
-    if x is None or (isinstance(x, float) and np.isnan(x)) or x is pd.NA:
-        return "–"
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x))
-    if isinstance(x, (int, np.integer)):
-        return str(int(x))
-    if isinstance(x, (float, np.floating)):
-        v = round(float(x), digits)
-        return f"{(v if v != 0 else 0.0):.{digits}f}"  # no "-0.00"
-    return str(x)
-
-
-def html_table(df: pd.DataFrame, row_classes: Sequence[str] | None = None,
-               digits: int = 2) -> HTMLBlock:
-    """Render ``df`` (headers = column names) as an escaped HTML table.
-
-    ``row_classes`` gives a CSS class per row (e.g. the status colour).
-    """
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
-    classes = list(row_classes) if row_classes is not None else [""] * len(df)
-    body = []
-    for cls, values in zip(classes, df.itertuples(index=False, name=None), strict=True):
-        cells = "".join(f"<td>{escape(fmt(v, digits))}</td>" for v in values)
-        attr = f' class="{escape(cls)}"' if cls else ""
-        body.append(f"<tr{attr}>{cells}</tr>")
-    return HTMLBlock(f'<table class="ek-table"><thead><tr>{head}</tr></thead>'
-                     f'<tbody>{"".join(body)}</tbody></table>')
-
-
-def section(title: str, *parts: str) -> HTMLBlock:
-    """An ``<h2>`` titled section (title escaped; parts are HTML already)."""
-    return HTMLBlock(f'<section class="ek-section"><h2>{escape(title)}</h2>{"".join(parts)}'
-                     "</section>")
 
 
 def names(res: Any, meta: str, key: str, lang: str) -> pd.Series:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.report.tables import TableFigure
+from evalkit.core.figures import TableFigure
 
 LABELS = {
     "scheme": ("计分方法", "Scheme"), "score": ("互评得分", "Peer score"),

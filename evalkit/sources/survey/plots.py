@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError
-from evalkit.report.tables import TableFigure
+from evalkit.core.figures import TableFigure
 from evalkit.sources.survey.ranking import funnel_limits
 
 _L = {

@@ -629,8 +629,7 @@ class TasksSection(NamedTuple):
     project_status: tuple[str, ...] = ()
 
     def _repr_html_(self) -> str:
-        from evalkit.report.plots import to_svg
-        from evalkit.report.tables import html_table
+        from evalkit.core.figures import html_table, to_svg
 
         parts = [str(html_table(self.table)), str(html_table(self.escalations))]
         if len(self.projects):
