@@ -32,7 +32,8 @@ from evalkit.sources.peer.simulate import SCENARIOS
 from evalkit.sources.survey.intervals import MEAN_INTERVALS, RATE_INTERVALS
 from evalkit.validate import load_spec, validate
 from evalkit.weights import WEIGHTING
-from evalkit.weights.ahp import COMPLETION, PRIORITISATION
+from evalkit.weights.ahp import PRIORITISATION
+from evalkit.weights.ahp_incomplete import COMPLETION
 
 
 def registries() -> dict[str, Registry]:

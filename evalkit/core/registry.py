@@ -29,6 +29,7 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -59,6 +60,17 @@ class Registry:
     def trait(self, key: str, name: str, default: Any = False) -> Any:
         """The trait ``name`` of method ``key`` (``default`` when it was not given)."""
         return self._traits.get(key, {}).get(name, default)
+
+    def parameters(self, key: str, skip: set[str] | frozenset[str] = frozenset()
+                   ) -> tuple[set[str], set[str]]:
+        """The keyword parameters method ``key`` accepts and those it requires (no default),
+        read from its signature, less ``skip`` (the arguments every method of the family gets).
+        """
+        sig = inspect.signature(self.get(key))
+        names = {n for n, p in sig.parameters.items() if n not in skip
+                 and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+        required = {n for n in names if sig.parameters[n].default is inspect.Parameter.empty}
+        return names, required
 
     def having(self, name: str) -> list[str]:
         """Keys of the methods whose trait ``name`` is truthy."""

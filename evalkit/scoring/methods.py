@@ -23,7 +23,6 @@ array([100.,  50.,   0.])
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
@@ -218,11 +217,7 @@ _FIXED = {"x", "direction", "target"}
 def check_params(method: str, params: dict[str, Any], ind: Indicator, where: str
                  ) -> list[EvalkitError]:
     """Problems with a scoring section: unknown or missing parameters, a target needed."""
-    func = SCORING.get(method)
-    sig = inspect.signature(func)
-    accepted = {n for n in sig.parameters if n not in _FIXED}
-    required = {n for n, p in sig.parameters.items()
-                if n not in _FIXED and p.default is inspect.Parameter.empty}
+    accepted, required = SCORING.parameters(method, _FIXED)
     out: list[EvalkitError] = []
     for k in sorted(set(params) - accepted):
         out.append(SpecError(f"unknown parameter {k!r} for scoring method {method!r}; "

@@ -219,7 +219,14 @@ def compute_weights(method: str, items: Sequence[str], data: pd.DataFrame | None
 
 
 # register the schemes (import for side effects, at the end to avoid cycles)
-from evalkit.weights import ahp, bwm, objective, subjective  # noqa: E402
+from evalkit.weights import (  # noqa: E402, F401  (each module registers its schemes)
+    ahp,
+    ahp_incomplete,
+    bod,
+    bwm,
+    objective,
+    subjective,
+)
 
 __all__ = ["WEIGHTING", "WeightSet", "ahp", "bwm", "compute_weights", "inputs_hash",
            "make_weightset", "objective", "subjective"]

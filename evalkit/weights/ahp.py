@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import connected_components
 
 from evalkit.core.errors import MethodError
 from evalkit.core.registry import Registry
@@ -44,7 +43,7 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
 #: Prioritisation methods: reciprocal matrix -> weights summing to 1.
 PRIORITISATION = Registry("AHP prioritisation")
 
-_COMMON = ["matrix", "comparisons", "prioritisation", "ri_table", "cr_threshold",
+COMMON_PARAMS = ["matrix", "comparisons", "prioritisation", "ri_table", "cr_threshold",
            "on_inconsistent"]
 
 
@@ -224,7 +223,7 @@ def check_reciprocal(a: np.ndarray, items: Sequence[str], where: str,
 Prioritiser = Callable[[np.ndarray], np.ndarray]
 
 
-def _settings(params: Mapping[str, Any], where: str) -> tuple[Prioritiser, str, float, str]:
+def ahp_settings(params: Mapping[str, Any], where: str) -> tuple[Prioritiser, str, float, str]:
     prio = str(params.get("prioritisation", "eigenvector"))
     fn = PRIORITISATION.get(prio, f"{where}.prioritisation")
     ri = str(params.get("ri_table", "saaty_1980"))
@@ -239,7 +238,7 @@ def _settings(params: Mapping[str, Any], where: str) -> tuple[Prioritiser, str, 
     return fn, prio, thr, on
 
 
-def _cr_flags(cr: float, thr: float, on: str, where: str, who: str = "") -> list[str]:
+def cr_flags(cr: float, thr: float, on: str, where: str, who: str = "") -> list[str]:
     if cr <= thr + 1e-12:
         return []
     msg = f"{who}consistency ratio CR = {cr:.3f} > {thr:g}"
@@ -266,12 +265,12 @@ def ahp(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
     >>> ws.weights.round(4).tolist(), round(ws.diagnostics["CR"], 6)
     ([0.5714, 0.2857, 0.1429], 0.0)
     """
-    check_params(params, _COMMON, "ahp", where)
-    fn, prio, thr, on = _settings(params, where)
+    check_params(params, COMMON_PARAMS, "ahp", where)
+    fn, prio, thr, on = ahp_settings(params, where)
     a = pairwise_matrix(params, items, where)
     w = fn(a)
     cons = consistency(a, str(params.get("ri_table", "saaty_1980")), where)
-    flags = _cr_flags(cons["CR"], thr, on, where)
+    flags = cr_flags(cons["CR"], thr, on, where)
     diag = dict(cons, GCI=gci(a, w), matrix=a.tolist())
     return make_weightset(w, items, "ahp", params, where,
                           conventions={"prioritisation": prio,
@@ -311,9 +310,9 @@ def ahp_group(items: Sequence[str], data: pd.DataFrame | None, params: dict[str,
     >>> ahp_group(["a", "b"], None, {"matrices": [m1, m2]}, "w").weights.round(4).tolist()
     [0.8, 0.2]
     """
-    check_params(params, [*_COMMON, "matrices", "expert_weights", "aggregation", "aip_mean"],
+    check_params(params, [*COMMON_PARAMS, "matrices", "expert_weights", "aggregation", "aip_mean"],
                  "ahp_group", where)
-    fn, prio, thr, on = _settings(params, where)
+    fn, prio, thr, on = ahp_settings(params, where)
     mats = params.get("matrices")
     if not isinstance(mats, Sequence) or len(mats) < 1:
         raise MethodError("ahp_group needs 'matrices': a list of pairwise matrices, one per "
@@ -334,7 +333,7 @@ def ahp_group(items: Sequence[str], data: pd.DataFrame | None, params: dict[str,
     for k in range(len(a)):
         c = consistency(a[k], ri, where)["CR"]
         crs.append(c)
-        flags += _cr_flags(c, thr, on, f"{where}.matrices[{k}]", who=f"expert {k}: ")
+        flags += cr_flags(c, thr, on, f"{where}.matrices[{k}]", who=f"expert {k}: ")
     agg = str(params.get("aggregation", "aij"))
     if agg == "aij":
         g = np.exp(np.tensordot(lam, np.log(a), axes=1))
@@ -363,84 +362,3 @@ def ahp_group(items: Sequence[str], data: pd.DataFrame | None, params: dict[str,
         diagnostics={"expert_CR": crs, "group_CR": group_cr, "expert_GCI": gcis,
                      "consensus_GCI": float(lam @ np.array(gcis)), "expert_weights": lam},
         flags=flags)
-
-
-# -- incomplete matrices ----------------------------------------------------------------------
-COMPLETION = Registry("AHP completion")
-
-
-@COMPLETION.register("llsm")
-def llsm(a: np.ndarray) -> np.ndarray:
-    """Logarithmic least squares over the known entries (Kwiesielewicz 1996; Bozóki, Fülöp &
-    Rónyai 2010, "On optimal completion of incomplete pairwise comparison matrices", Math.
-    Comput. Modelling 52): ``min Σ_{(i,j) known} (log a_ij − log w_i + log w_j)²``; unique
-    iff the comparison graph is connected. Solved by least squares on the incidence matrix.
-    """
-    n = a.shape[0]
-    iu = np.argwhere(np.triu(np.isfinite(a), 1))
-    inc = np.zeros((len(iu) + 1, n))
-    inc[np.arange(len(iu)), iu[:, 0]] = 1.0
-    inc[np.arange(len(iu)), iu[:, 1]] = -1.0
-    inc[-1, :] = 1.0  # fix the scale: Σ log w = 0
-    rhs = np.append(np.log(a[iu[:, 0], iu[:, 1]]), 0.0)
-    y = np.linalg.lstsq(inc, rhs, rcond=None)[0]
-    w = np.exp(y)
-    return w / w.sum()
-
-
-@COMPLETION.register("harker")
-def harker(a: np.ndarray) -> np.ndarray:
-    """Harker's method (Harker 1987, "Incomplete pairwise comparisons in the AHP", Math.
-    Modelling 9): set missing ``a_ij`` to 0 and ``a_ii = 1 + m_i`` (``m_i`` missing entries
-    in row i), then take the principal eigenvector."""
-    c = np.where(np.isfinite(a), a, 0.0)
-    np.fill_diagonal(c, 1.0 + (~np.isfinite(a)).sum(axis=1))
-    return eigenvector(c)
-
-
-def check_connected(a: np.ndarray, items: Sequence[str], where: str) -> None:
-    """Raise if the graph of known comparisons is not connected (weights not identified)."""
-    known = np.isfinite(a).astype(int)
-    np.fill_diagonal(known, 0)
-    n_comp, labels = connected_components(known, directed=False)
-    if n_comp > 1:
-        groups = [[items[i] for i in np.flatnonzero(labels == g)] for g in range(n_comp)]
-        raise MethodError(f"the comparisons are not connected: {n_comp} separate groups "
-                          f"{groups}; add a comparison linking them (weights across groups "
-                          "are not determined)", where)
-
-
-@WEIGHTING.register("ahp_incomplete")
-def ahp_incomplete(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
-                   where: str) -> WeightSet:
-    """AHP from an incomplete pairwise matrix (some pairs not compared).
-
-    ``completion``: ``llsm`` (default; logarithmic least squares on the known entries,
-    Bozóki, Fülöp & Rónyai 2010) or ``harker`` (Harker 1987). The comparison graph must be
-    connected (checked; otherwise the weights are not determined). The missing entries are
-    then completed as ``a_ij = w_i / w_j`` and CR is computed on the completed matrix.
-    On a complete matrix ``llsm`` equals the row geometric mean and ``harker`` the
-    eigenvector method.
-
-    Examples
-    --------
-    >>> m = [[1, 2, None], [0.5, 1, 2], [None, 0.5, 1]]
-    >>> ahp_incomplete(["a", "b", "c"], None, {"matrix": m}, "w").weights.round(4).tolist()
-    [0.5714, 0.2857, 0.1429]
-    """
-    check_params(params, [*_COMMON, "completion"], "ahp_incomplete", where)
-    _, _, thr, on = _settings(params, where)
-    a = pairwise_matrix(params, items, where, allow_missing=True)
-    loc = f"{where}.matrix" if "matrix" in params else f"{where}.comparisons"
-    check_connected(a, items, loc)
-    comp = str(params.get("completion", "llsm"))
-    w = COMPLETION.get(comp, f"{where}.completion")(a)
-    full = np.where(np.isfinite(a), a, np.outer(w, 1.0 / w))
-    ri = str(params.get("ri_table", "saaty_1980"))
-    cons = consistency(full, ri, where)
-    flags = _cr_flags(cons["CR"], thr, on, where)
-    return make_weightset(w, items, "ahp_incomplete", params, where,
-                          conventions={"completion": comp, "ri_table": ri},
-                          diagnostics=dict(cons, n_missing_pairs=int((~np.isfinite(a)).sum() // 2),
-                                           completed=full.tolist()),
-                          flags=flags)

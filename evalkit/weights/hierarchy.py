@@ -130,15 +130,13 @@ def resolve_weights(spec: Any, scores_by_category: Mapping[str, pd.DataFrame] | 
     >>> resolve_weights(spec)["all"].indicator_global.round(4).tolist()
     [0.6667, 0.3333]
     """
-    persp = list(spec.perspectives)
-    pidx = {p.id: k for k, p in enumerate(persp)}
-    inds = list(spec.indicators)
+    tree = Tree.from_spec(spec)
     out: dict[str, CategoryWeights] = {}
     problems: list[EvalkitError] = []
-    for cat in spec.category_ids():
+    for c, cat in enumerate(tree.categories):
         try:
-            out[cat] = _resolve_category(spec, cat, persp, pidx, inds,
-                                         (scores_by_category or {}).get(cat), root)
+            out[cat] = _resolve_category(spec, tree, c, (scores_by_category or {}).get(cat),
+                                         root)
         except EvalkitError as err:
             problems.append(err if cat == "all" else type(err)(
                 f"category {cat}: {err.message}", err.where))
@@ -146,89 +144,79 @@ def resolve_weights(spec: Any, scores_by_category: Mapping[str, pd.DataFrame] | 
     return out
 
 
-def _resolve_category(spec: Any, cat: str, persp: list[Any], pidx: dict[str, int],
-                      inds: list[Any], scores: pd.DataFrame | None,
-                      root: Mapping[str, Any] | None) -> CategoryWeights:
-    applies = [i for i in inds if (i.categories is None or cat in i.categories)
-               and _nominal(i.weight, cat) > 0]
-    ind_local: dict[str, float] = {}
-    node_local: dict[str, float] = {}
-    sets: dict[str, WeightSet] = {}
-    node_scores: dict[str, pd.Series] = {}
-    depth = {}
-    for p in persp:
-        d, cur = 0, p
-        while cur.parent:
-            cur, d = persp[pidx[cur.parent]], d + 1
-        depth[p.id] = d
-    order = sorted(persp, key=lambda p: -depth[p.id])          # bottom-up
+@dataclass
+class _Weigher:
+    """Weights the children of one node after another, for one category (bottom-up)."""
 
-    def child_data(ids: list[str]) -> pd.DataFrame | None:
-        if scores is None:
+    cat: str
+    scores: pd.DataFrame | None
+    sets: dict[str, WeightSet] = field(default_factory=dict)
+    node_scores: dict[str, pd.Series] = field(default_factory=dict)
+
+    def data(self, ids: list[str]) -> pd.DataFrame | None:
+        """The children's scores (indicators' or already weighted nodes'), if all are known."""
+        if self.scores is None:
             return None
-        cols = {}
-        for c in ids:
-            if c in node_scores:
-                cols[c] = node_scores[c]
-            elif c in scores.columns:
-                cols[c] = scores[c]
+        cols = {c: self.node_scores[c] if c in self.node_scores else self.scores[c]
+                for c in ids if c in self.node_scores or c in self.scores.columns}
         return pd.DataFrame(cols) if len(cols) == len(ids) else None
 
-    def weigh(node_id: str, children: list[str], nominal: list[float], weighting: Any,
-              where: str) -> pd.Series:
+    def weigh(self, node_id: str, children: list[str], nominal: np.ndarray, weighting: Any,
+              where: str) -> np.ndarray:
+        """The children's weights: the nominal ones normalised, or the node's scheme's."""
         if weighting is None:
-            w = np.asarray(nominal, dtype=float)
-            w = w / w.sum() if w.sum() > 0 else w
-            return pd.Series(w, index=children)
-        method, params, loc = _scheme(weighting, cat, where)
-        data = child_data(children)
+            s = nominal.sum()
+            return nominal / s if s > 0 else nominal
+        method, params, loc = _scheme(weighting, self.cat, where)
+        data = self.data(children)
         if WEIGHTING.trait(method, "objective") and data is None:
             raise MethodError(f"{method} needs the scores of the category's units for "
                               f"{children}; pass scores_by_category", loc)
         ws = compute_weights(method, children, data, where=loc, **params)
-        sets[node_id] = ws
-        return ws.weights
+        self.sets[node_id] = ws
+        return ws.weights.reindex(children).to_numpy(dtype=float)
 
-    for p in order:
-        k = pidx[p.id]
-        ci = [i.id for i in applies if i.perspective == p.id]
-        cn = [q.id for q in persp if q.parent == p.id and q.id in node_local]
-        kids = ci + cn
-        if not kids:
+    def score_node(self, node_id: str, children: list[str], w: np.ndarray) -> None:
+        """The node's score per unit (weighted mean of its children present), for schemes
+        above it that weigh from data."""
+        data = self.data(children)
+        if data is not None:
+            x = data.to_numpy(dtype=float)
+            ok = np.isfinite(x)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                s = np.where(ok, x, 0.0) @ w / (ok @ w)
+            self.node_scores[node_id] = pd.Series(s, index=data.index)
+
+
+def _resolve_category(spec: Any, tree: Tree, c: int, scores: pd.DataFrame | None,
+                      root: Mapping[str, Any] | None) -> CategoryWeights:
+    wg = _Weigher(tree.categories[c], scores)
+    ind_local = np.zeros(len(tree.indicators))
+    node_local = np.zeros(len(tree.nodes))
+    present = np.zeros(len(tree.nodes), dtype=bool)
+    for k in tree.order:                                        # bottom-up
+        ci = np.flatnonzero((tree.ind_parent == k) & (tree.ind_w[c] > 0))
+        cn = np.flatnonzero((tree.node_parent == k) & present)
+        if not len(ci) + len(cn):
             continue
-        nominal = [_nominal(i.weight, cat) for i in applies if i.perspective == p.id] + \
-                  [_nominal(persp[pidx[c]].weight, cat) for c in cn]
-        w = weigh(p.id, kids, nominal, p.weighting, f"perspectives[{k}] ({p.id}).weighting")
-        for c in ci:
-            ind_local[c] = float(w[c])
-        for c in cn:
-            node_local[c] = float(w[c])
-        if scores is not None:
-            data = child_data(kids)
-            if data is not None:
-                x = data.to_numpy(dtype=float)
-                ok = np.isfinite(x)
-                wv = w.reindex(kids).to_numpy()
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    s = np.where(ok, x, 0.0) @ wv / (ok @ wv)
-                node_scores[p.id] = pd.Series(s, index=data.index)
-        node_local.setdefault(p.id, np.nan)   # placeholder: set by the parent (or root)
-    roots = [p for p in persp if not p.parent and p.id in node_local]
-    rw = weigh("<root>", [p.id for p in roots], [_nominal(p.weight, cat) for p in roots],
-               root, "root.weighting")
-    for p in roots:
-        node_local[p.id] = float(rw[p.id])
-    node_global: dict[str, float] = {}
-    for p in sorted(persp, key=lambda p: depth[p.id]):      # top-down
-        if p.id not in node_local:
-            continue
-        node_global[p.id] = node_local[p.id] * (node_global[p.parent] if p.parent else 1.0)
-    ig = {i: w * node_global[next(x.perspective for x in applies if x.id == i)]
-          for i, w in ind_local.items()}
-    return CategoryWeights(pd.Series(ind_local, name="weight"),
-                           pd.Series(node_local, name="weight"),
-                           pd.Series(ig, name="weight"), pd.Series(node_global, name="weight"),
-                           sets)
+        p = spec.perspectives[k]
+        kids = [tree.indicators[j] for j in ci] + [tree.nodes[m] for m in cn]
+        w = wg.weigh(p.id, kids, np.concatenate([tree.ind_w[c, ci], tree.node_w[c, cn]]),
+                     p.weighting, f"perspectives[{k}] ({p.id}).weighting")
+        ind_local[ci], node_local[cn] = w[: len(ci)], w[len(ci):]
+        wg.score_node(p.id, kids, w)
+        present[k] = True
+    roots = np.flatnonzero((tree.node_parent < 0) & present)
+    node_local[roots] = wg.weigh("<root>", [tree.nodes[m] for m in roots],
+                                 tree.node_w[c, roots], root, "root.weighting")
+    node_global, ind_global = tree.global_weights(node_local[None], ind_local[None])
+    applies = tree.ind_w[c] > 0
+    inds, nodes = np.array(tree.indicators)[applies], np.array(tree.nodes)[present]
+    return CategoryWeights(pd.Series(ind_local[applies], index=inds, name="weight"),
+                           pd.Series(node_local[present], index=nodes, name="weight"),
+                           pd.Series(ind_global[0, applies], index=inds, name="weight"),
+                           pd.Series(node_global[0, present], index=nodes, name="weight"),
+                           wg.sets)
 
 
 def tree_weights(spec: Any, scored: Any, tree: Any = None,

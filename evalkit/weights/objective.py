@@ -32,16 +32,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from evalkit.core.errors import MethodError
 from evalkit.weights import WEIGHTING, WeightSet, check_params, make_weightset
 
 NORMALISATIONS = ("minmax", "raw")
-_BASE = ["directions", "normalisation"]
+BASE_PARAMS = ["directions", "normalisation"]
 
 
-def _matrix(items: Sequence[str], data: pd.DataFrame | None, method: str,
+def data_matrix(items: Sequence[str], data: pd.DataFrame | None, method: str,
             where: str) -> pd.DataFrame:
     if data is None:
         raise MethodError(f"{method} is an objective scheme and needs the units × indicators "
@@ -82,7 +81,7 @@ def _directions(params: Mapping[str, Any], items: Sequence[str], where: str) -> 
     return out
 
 
-def _normalise(x: pd.DataFrame, params: Mapping[str, Any], items: Sequence[str],
+def normalise_data(x: pd.DataFrame, params: Mapping[str, Any], items: Sequence[str],
                where: str) -> tuple[pd.DataFrame, str]:
     norm = str(params.get("normalisation", "minmax"))
     if norm not in NORMALISATIONS:
@@ -97,7 +96,7 @@ def _normalise(x: pd.DataFrame, params: Mapping[str, Any], items: Sequence[str],
     return z, norm
 
 
-def _require_positive(x: pd.DataFrame, method: str, where: str, strict: bool = True) -> None:
+def require_positive(x: pd.DataFrame, method: str, where: str, strict: bool = True) -> None:
     bad = (x <= 0) if strict else (x < 0)
     if bad.to_numpy().any():
         col = x.columns[bad.any().to_numpy()][0]
@@ -126,10 +125,10 @@ def entropy(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, A
     >>> bool(w["a"] > w["b"])
     True
     """
-    check_params(params, _BASE, "entropy", where)
-    x, norm = _normalise(_matrix(items, data, "entropy", where), params, items, where)
+    check_params(params, BASE_PARAMS, "entropy", where)
+    x, norm = normalise_data(data_matrix(items, data, "entropy", where), params, items, where)
     if norm == "raw":
-        _require_positive(x, "entropy", where)
+        require_positive(x, "entropy", where)
     p = x / x.sum()
     v = p.to_numpy()
     plogp = np.where(v > 0, v * np.log(np.where(v > 0, v, 1.0)), 0.0)
@@ -160,8 +159,8 @@ def critic(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, An
     >>> bool(w["c"] > w["a"])
     True
     """
-    check_params(params, _BASE, "critic", where)
-    x, norm = _normalise(_matrix(items, data, "critic", where), params, items, where)
+    check_params(params, BASE_PARAMS, "critic", where)
+    x, norm = normalise_data(data_matrix(items, data, "critic", where), params, items, where)
     sd = x.std(ddof=1).to_numpy()
     r = x.corr().to_numpy()
     c = sd * (1.0 - r).sum(axis=0)
@@ -188,8 +187,8 @@ def standard_deviation(items: Sequence[str], data: pd.DataFrame | None,
     >>> standard_deviation(["a", "b"], d, {}, "w").weights.round(4).tolist()
     [0.4641, 0.5359]
     """
-    check_params(params, _BASE, "sd", where)
-    x, norm = _normalise(_matrix(items, data, "sd", where), params, items, where)
+    check_params(params, BASE_PARAMS, "sd", where)
+    x, norm = normalise_data(data_matrix(items, data, "sd", where), params, items, where)
     sd = x.std(ddof=1).to_numpy()
     return make_weightset(sd, items, "sd", params, where, data=data,
                           conventions={"normalisation": norm, "sd": "ddof=1"})
@@ -215,8 +214,8 @@ def coefficient_of_variation(items: Sequence[str], data: pd.DataFrame | None,
     True
     """
     check_params(params, [], "cv", where)
-    x = _matrix(items, data, "cv", where)
-    _require_positive(x, "cv", where, strict=False)
+    x = data_matrix(items, data, "cv", where)
+    require_positive(x, "cv", where, strict=False)
     cv = (x.std(ddof=1) / x.mean()).to_numpy()
     return make_weightset(cv, items, "cv", params, where, data=data,
                           conventions={"normalisation": "raw (ratio scale)", "sd": "ddof=1"})
@@ -255,7 +254,7 @@ def pca(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
     True
     """
     check_params(params, ["directions", "variant", "n_components", "rotation"], "pca", where)
-    x = _matrix(items, data, "pca", where)
+    x = data_matrix(items, data, "pca", where)
     full = x.dropna()
     if len(full) < len(items) + 1 and len(full) < 3:
         raise MethodError(f"pca needs at least 3 complete units; {len(full)} have every value",
@@ -312,94 +311,3 @@ def pca(items: Sequence[str], data: pd.DataFrame | None, params: dict[str, Any],
                           conventions={"standardisation": "z-scores of direction-oriented "
                                                           "columns", "variant": variant, **conv},
                           diagnostics=diag, flags=flags)
-
-
-@WEIGHTING.register("bod", objective=True)
-def benefit_of_the_doubt(items: Sequence[str], data: pd.DataFrame | None,
-                         params: dict[str, Any], where: str) -> WeightSet:
-    """Benefit-of-the-doubt weights: each unit's most favourable weights (a per-unit LP).
-
-    For unit u: ``max_w Σ_j w_j y_uj`` subject to ``Σ_j w_j y_vj ≤ 1`` for every unit v,
-    ``w ≥ 0`` and, optionally, pie-share bounds ``L_j ≤ w_j y_uj / Σ_k w_k y_uk ≤ U_j``
-    (``share_bounds: {lower: .., upper: ..}``, numbers or item -> number). The optimum
-    ``CI_u ∈ (0, 1]`` is the unit's BoD score. Melyn & Moesen 1991; Cherchye, Moesen,
-    Rogge & Van Puyenbroeck 2007, "An introduction to 'benefit of the doubt' composite
-    indicators", Social Indicators Research 82. Solved by
-    :func:`scipy.optimize.linprog` (HiGHS), one LP per unit.
-
-    ``y`` are the values as given (``normalisation: raw``, default; must be ≥ 0 — evalkit
-    scores qualify) or min-max oriented (``minmax``). BoD weights are unit-specific:
-    ``diagnostics["per_unit"]`` holds each unit's weights normalised to sum 1 (units ×
-    items) and ``diagnostics["score"]`` CI_u; ``weights`` is their mean over units, a
-    summary for display, NOT the method's result for any one unit.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> d = pd.DataFrame({"a": [1.0, 0.5, 0.2], "b": [0.2, 0.5, 1.0]}, index=["u1", "u2", "u3"])
-    >>> ws = benefit_of_the_doubt(["a", "b"], d, {}, "w")
-    >>> ws.diagnostics["score"].round(3).tolist()
-    [1.0, 0.833, 1.0]
-    """
-    check_params(params, [*_BASE, "share_bounds"], "bod", where)
-    params = {"normalisation": "raw", **params}
-    x = _matrix(items, data, "bod", where)
-    x, norm = _normalise(x, params, items, where)
-    full = x.dropna()
-    _require_positive(full, "bod", where, strict=False)
-    y = full.to_numpy()
-    n_u, n_i = y.shape
-    lo, hi = _share_bounds(params.get("share_bounds"), items, where)
-    per_unit = np.zeros((n_u, n_i))
-    score = np.zeros(n_u)
-    eye = np.eye(n_i)
-    for u in range(n_u):  # one LP per unit is the method itself (Cherchye et al. 2007)
-        yu = y[u]
-        a_ub = [y]
-        # L_j Σ_k w_k y_uk − w_j y_uj ≤ 0  and  w_j y_uj − U_j Σ_k w_k y_uk ≤ 0
-        share = eye * yu
-        if np.any(lo > 0):
-            a_ub.append((lo[:, None] * yu[None, :] - share)[lo > 0])
-        if np.any(hi < 1):
-            a_ub.append((share - hi[:, None] * yu[None, :])[hi < 1])
-        a = np.vstack(a_ub)
-        b = np.concatenate([np.ones(n_u), np.zeros(len(a) - n_u)])
-        res = linprog(-yu, A_ub=a, b_ub=b, bounds=[(0, None)] * n_i, method="highs")
-        if not res.success:
-            raise MethodError(f"bod: the LP of unit {full.index[u]!r} has no solution "
-                              f"({res.message}); loosen share_bounds", f"{where}.share_bounds")
-        score[u] = -res.fun
-        wu = res.x
-        per_unit[u] = wu / wu.sum() if wu.sum() > 0 else np.full(n_i, 1.0 / n_i)
-    pu = pd.DataFrame(per_unit, index=full.index, columns=list(items))
-    return make_weightset(per_unit.mean(axis=0), items, "bod", params, where, data=data,
-                          conventions={"normalisation": norm, "solver": "HiGHS",
-                                       "summary": "weights = mean of per-unit weights"},
-                          diagnostics={"per_unit": pu,
-                                       "score": pd.Series(score, index=full.index, name="bod"),
-                                       "n_dropped": len(x) - len(full)})
-
-
-def _share_bounds(b: Any, items: Sequence[str], where: str) -> tuple[np.ndarray, np.ndarray]:
-    n = len(items)
-    lo, hi = np.zeros(n), np.ones(n)
-    if b is None:
-        return lo, hi
-    if not isinstance(b, Mapping) or set(b) - {"lower", "upper"}:
-        raise MethodError("share_bounds must be {lower: ..., upper: ...}", f"{where}.share_bounds")
-    for key, arr in (("lower", lo), ("upper", hi)):
-        v = b.get(key)
-        if v is None:
-            continue
-        if isinstance(v, Mapping):
-            for k, x in v.items():
-                if k not in items:
-                    raise MethodError(f"unknown item {k!r}", f"{where}.share_bounds.{key}.{k}")
-                arr[list(items).index(k)] = float(x)
-        else:
-            arr[:] = float(v)
-    if np.any(lo < 0) or np.any(hi > 1) or np.any(lo > hi) or lo.sum() > 1 or hi.sum() < 1:
-        raise MethodError(f"share bounds must satisfy 0 ≤ lower ≤ upper ≤ 1, Σ lower ≤ 1 ≤ "
-                          f"Σ upper; got lower {lo.tolist()}, upper {hi.tolist()}",
-                          f"{where}.share_bounds")
-    return lo, hi

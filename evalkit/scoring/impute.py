@@ -1,0 +1,184 @@
+"""Imputation of missing raw values (COINr's ``Impute``), as the registry :data:`IMPUTE`.
+
+Signature: ``IMPUTE[key](X, units, *, where, **params) -> (X_imputed, imputed_mask)`` with
+``X`` wide (index ``unit_id``, one float column per indicator, NaN = missing).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> X = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0]}, index=["u1", "u2", "u3", "u4"])
+>>> units = pd.DataFrame({"g": ["x", "x", "x", "y"]}, index=X.index)
+>>> Xi, mask = IMPUTE["group_mean"](X, units, group="g")
+>>> float(Xi.loc["u3", "a"]), bool(mask.loc["u3", "a"])
+(1.5, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from evalkit.core.errors import MethodError, SpecError, TableError
+from evalkit.core.registry import Registry
+
+#: Imputation methods: ``f(X, units, *, where, **params) -> (X_imputed, imputed_mask)``.
+IMPUTE = Registry("imputation")
+
+
+def _check_all_missing(X: pd.DataFrame, where: str) -> None:
+    empty = [c for c in X.columns if X[c].isna().all()]
+    if empty:
+        raise MethodError(
+            f"indicators {empty} have no value for any unit; nothing to impute from "
+            "(drop them or supply data)",
+            where,
+        )
+
+
+@IMPUTE.register("none")
+def impute_none(
+    X: pd.DataFrame, units: pd.DataFrame | None = None, *, where: str = "treatment.impute"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """No imputation: missing values stay missing (the scoring step's policy applies).
+
+    Returns ``X`` unchanged and an all-False mask.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, np.nan]})
+    >>> impute_none(X)[1]["a"].tolist()
+    [False, False]
+    """
+    return X.copy(), pd.DataFrame(False, index=X.index, columns=X.columns)
+
+
+def _fill(X: pd.DataFrame, fill: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    mask = X.isna()
+    if isinstance(fill, pd.Series):
+        out = X.fillna(fill)
+    else:
+        out = X.where(~mask, fill)
+    return out, mask & out.notna()
+
+
+@IMPUTE.register("mean")
+def impute_mean(
+    X: pd.DataFrame, units: pd.DataFrame | None = None, *, where: str = "treatment.impute"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace a missing ``x_ij`` by the mean of indicator ``j`` over the units that report it.
+
+    ``x_ij <- mean_{k: x_kj observed} x_kj`` (COINr ``i_mean``).
+
+    Raises
+    ------
+    MethodError
+        An indicator with no observed value at all.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 3.0, np.nan]})
+    >>> impute_mean(X)[0]["a"].tolist()
+    [1.0, 3.0, 2.0]
+    """
+    _check_all_missing(X, where)
+    return _fill(X, X.mean())
+
+
+@IMPUTE.register("median")
+def impute_median(
+    X: pd.DataFrame, units: pd.DataFrame | None = None, *, where: str = "treatment.impute"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace a missing ``x_ij`` by the median of indicator ``j`` over the reporting units.
+
+    COINr ``i_median``. Raises :class:`MethodError` for an indicator with no observed value.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 10.0, np.nan]})
+    >>> impute_median(X)[0]["a"].tolist()
+    [1.0, 2.0, 10.0, 2.0]
+    """
+    _check_all_missing(X, where)
+    return _fill(X, X.median())
+
+
+@IMPUTE.register("group_mean")
+def impute_group_mean(
+    X: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    group: str,
+    where: str = "treatment.impute",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replace a missing ``x_ij`` by the mean of indicator ``j`` in unit ``i``'s group.
+
+    ``x_ij <- mean_{k in g(i), x_kj observed} x_kj`` where ``g(i)`` is the value of column
+    ``group`` of ``units`` (COINr ``i_mean_grp``, used by the ASEM example with
+    ``EurAsia_group``).
+
+    Convention (stated): when a whole group lacks indicator ``j``, or the unit's group label is
+    missing, the overall mean of ``j`` is used instead (COINr would leave the value missing).
+
+    Parameters
+    ----------
+    X : DataFrame
+        Values, index ``unit_id``.
+    units : DataFrame
+        Index ``unit_id``, with the column ``group``.
+    group : str
+        Column of ``units`` holding each unit's group.
+    where : str
+        YAML path of the imputation spec, named in errors.
+
+    Raises
+    ------
+    EvalkitError
+        ``group`` not a column of ``units`` (named, with the available columns), a unit of ``X``
+        absent from ``units``, or an indicator with no observed value at all.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, np.nan, 5.0]}, index=list("pqrs"))
+    >>> units = pd.DataFrame({"g": ["x", "x", "x", "y"]}, index=list("pqrs"))
+    >>> impute_group_mean(X, units, group="g")[0]["a"].tolist()
+    [1.0, 2.0, 1.5, 5.0]
+    """
+    if group not in units.columns:
+        raise TableError(
+            f"group column {group!r} is not in the units table; expected one of "
+            f"{list(units.columns)}",
+            f"{where}.group",
+        )
+    missing_units = X.index.difference(units.index)
+    if len(missing_units):
+        raise TableError(
+            f"units {list(missing_units)[:10]} have no row in the units table, so no "
+            f"{group!r} group",
+            f"{where}.group",
+        )
+    _check_all_missing(X, where)
+    labels = units[group].reindex(X.index)
+    group_means = X.groupby(labels, dropna=True).transform("mean")
+    # units whose label is missing get no group mean from transform: NaN rows
+    group_means = group_means.reindex(X.index)
+    fill = group_means.fillna(X.mean())
+    return _fill(X, fill)
+
+
+def impute(
+    X: pd.DataFrame,
+    units: pd.DataFrame,
+    method: str = "none",
+    *,
+    where: str = "treatment.impute",
+    **params: Any,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the imputation method ``method`` (a key of :data:`IMPUTE`) with ``params``."""
+    func = IMPUTE.get(method, f"{where}.method")
+    try:
+        return func(X, units, where=where, **params)
+    except TypeError as exc:  # wrong parameter names in the spec
+        raise SpecError(f"imputation {method!r}: {exc}", where) from None
+
+
