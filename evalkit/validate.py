@@ -29,7 +29,7 @@ import pandas as pd
 from evalkit.aggregation.means import AGGREGATION
 from evalkit.analysis.history import validate_history
 from evalkit.analysis.uncertainty import MC_SETTINGS
-from evalkit.core.errors import EvalkitError, SpecError, raise_all
+from evalkit.core.errors import EvalkitError, SpecError, raise_all, unknown_keys
 from evalkit.inputs.tables import load_tables, read_table
 from evalkit.scoring.methods import SCORING, check_params
 from evalkit.scoring.treatment import validate_treatment
@@ -62,8 +62,7 @@ def _check_methods(spec: Spec) -> list[EvalkitError]:
 def _check_source(spec: Spec, name: str, cfg: dict[str, Any]) -> list[EvalkitError]:
     w = f"sources.{name}"
     if name == "office":
-        return [SpecError(f"unknown key {x!r}; the office source takes only 'weight'",
-                          f"{w}.{x}") for x in sorted(set(cfg) - {"weight"})]
+        return list(unknown_keys(cfg, ["weight"], w, of=" (the office source)"))
     if name not in SOURCES:
         return [SpecError(f"unknown source {name!r}; expected office or one of "
                           f"{sorted(SOURCES)}", w)]
@@ -112,9 +111,7 @@ def _check_analyses(spec: Spec) -> list[EvalkitError]:
     if any(p.weighting is not None for p in spec.perspectives):
         problems += check_weighting(spec)
     if spec.uncertainty is not None:
-        problems += [SpecError(f"unknown key {k!r}; expected one of {list(MC_SETTINGS)}",
-                               f"uncertainty.{k}")
-                     for k in sorted(set(spec.uncertainty) - set(MC_SETTINGS))]
+        problems += unknown_keys(spec.uncertainty, MC_SETTINGS, "uncertainty")
     return problems
 
 

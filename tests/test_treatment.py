@@ -230,7 +230,7 @@ def test_unknown_methods_list_known_keys() -> None:
     with pytest.raises(EvalkitError, match=r"treatment\.outliers\.method.*coinr_winsorise"):
         treat_outliers(X, "trim")
     with pytest.raises(EvalkitError, match=r"treatment\.impute\.method.*group_mean"):
-        impute(X, pd.DataFrame(index=X.index), "knn")
+        impute(X, pd.DataFrame(index=X.index), "hot_deck")
     with pytest.raises(EvalkitError, match=r"treatment\.outliers.*unexpected keyword"):
         treat_outliers(X, "coinr_winsorise", win_max=3)
 
@@ -375,3 +375,44 @@ def test_validate_treatment_names_paths() -> None:
         apply_treatment(pd.DataFrame({"a": [1.0]}), pd.DataFrame(index=[0]),
                         {"denominate": "yes", "impute": {"method": "group_mean"}, "outlier": {},
                          "outliers": {"method": "coinr_winsorise", "kurt": 3}})
+
+
+# -- scikit-learn imputers -----------------------------------------------------------------
+def test_knn_imputes_the_mean_of_the_nearest_units_by_hand() -> None:
+    # s is nearest to p (|1.05 - 1.0|) and q (|1.05 - 1.1|) on the standardised 'a':
+    # its 'b' is the mean of theirs, (10 + 12) / 2 = 11, not the far unit's 90
+    X = pd.DataFrame({"a": [1.0, 1.1, 9.0, 1.05], "b": [10.0, 12.0, 90.0, np.nan]},
+                     index=list("pqrs"))
+    Xi, mask = IMPUTE["knn"](X, pd.DataFrame(index=X.index), n_neighbors=2)
+    assert Xi.loc["s", "b"] == pytest.approx(11.0)
+    assert mask.to_numpy().sum() == 1 and bool(mask.loc["s", "b"])
+    pd.testing.assert_frame_equal(Xi.drop(index="s"), X.drop(index="s"))
+
+
+@pytest.mark.parametrize("method", ["knn", "iterative"])
+def test_sklearn_imputers_do_not_depend_on_the_unit_of_measure(method: str) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.normal(50, 10, 40)
+    X = pd.DataFrame({"a": a, "b": 2 * a + rng.normal(0, 1, 40), "c": rng.normal(0, 1, 40)})
+    X.iloc[[3, 11, 25], 1] = np.nan
+    units = pd.DataFrame(index=X.index)
+    base, mask = IMPUTE[method](X, units)
+    scaled, _ = IMPUTE[method](X.assign(b=X["b"] * 1000), units)
+    np.testing.assert_allclose(scaled["b"], base["b"] * 1000, rtol=1e-6)
+    assert mask["b"].sum() == 3 and not mask[["a", "c"]].to_numpy().any()
+
+
+def test_iterative_recovers_a_linear_relation() -> None:
+    X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+                      "b": [2.0, 4.0, 6.0, 8.0, np.nan, 12.0]})
+    Xi, _ = IMPUTE["iterative"](X, pd.DataFrame(index=X.index))
+    assert Xi.iloc[4, 1] == pytest.approx(10.0, abs=0.05)
+
+
+def test_sklearn_imputers_in_the_spec_are_checked() -> None:
+    assert validate_treatment({"impute": {"method": "knn", "n_neighbors": 3}}) == []
+    bad = validate_treatment({"impute": {"method": "knn", "k": 3}})
+    assert [p.where for p in bad] == ["treatment.impute.k"]
+    with pytest.raises(EvalkitError, match="n_neighbors"):
+        apply_treatment(pd.DataFrame({"a": [1.0, np.nan]}), pd.DataFrame(index=[0, 1]),
+                        {"impute": {"method": "knn", "n_neighbors": 0}})

@@ -7,6 +7,7 @@ Every error says *what* is wrong, *where* (file, sheet, row, column or YAML path
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 
 class EvalkitError(Exception):
@@ -57,3 +58,22 @@ def raise_all(problems: list[EvalkitError], what: str = "problems") -> None:
         raise problems[0]
     if problems:
         raise ProblemList(problems, what)
+
+
+def unknown_keys(given: Iterable[Any], allowed: Iterable[str], where: str, what: str = "key",
+                 of: str = "") -> list[SpecError]:
+    """One problem per key of ``given`` not in ``allowed``, named by its YAML path.
+
+    ``where`` is the section's path (``sources.leaders``); ``of`` says whose keys they are
+    (``" for scoring method 'minmax'"``). The one wording of this rule for every section.
+
+    Examples
+    --------
+    >>> [str(p) for p in unknown_keys({"table": 1, "min_rater": 2}, ["table", "min_raters"],
+    ...                               "sources.leaders")]
+    ["sources.leaders.min_rater: unknown key 'min_rater'; expected one of ['min_raters', 'table']"]
+    """
+    allowed = sorted(allowed)
+    expected = f"expected one of {allowed}" if allowed else "it takes none"
+    return [SpecError(f"unknown {what} {k!r}{of}; {expected}", f"{where}.{k}")
+            for k in sorted(set(map(str, given)) - set(allowed))]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import MethodError, SpecError, TableError
@@ -164,6 +165,83 @@ def impute_group_mean(
     group_means = group_means.reindex(X.index)
     fill = group_means.fillna(X.mean())
     return _fill(X, fill)
+
+
+def _standardised(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(X - mean) / sd`` per column (sd 1 for a constant column), with the mean and sd."""
+    mu = X.mean().to_numpy()
+    sd = X.std(ddof=0).to_numpy()
+    sd = np.where(sd > 0, sd, 1.0)
+    return (X.to_numpy(dtype=float) - mu) / sd, mu, sd
+
+
+@IMPUTE.register("knn")
+def impute_knn(
+    X: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    n_neighbors: int = 5,
+    where: str = "treatment.impute",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """k-nearest-neighbour imputation (scikit-learn's :class:`~sklearn.impute.KNNImputer`).
+
+    A missing ``x_ij`` becomes the mean of ``x_kj`` over the ``n_neighbors`` units ``k``
+    nearest to ``i`` that observe ``j``, distance being the NaN-aware Euclidean distance on
+    the indicators both observe (Troyanskaya et al. 2001, *Bioinformatics* 17(6)).
+
+    Convention (stated): indicators are standardised (z-scores) before distances are taken
+    and the imputed values are transformed back, so the result does not depend on the units
+    of measure (an indicator in yuan would otherwise outweigh one in percent).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 1.1, 9.0, 1.05], "b": [10.0, 12.0, 90.0, np.nan]},
+    ...                  index=list("pqrs"))
+    >>> Xi, mask = impute_knn(X, pd.DataFrame(index=X.index), n_neighbors=2)
+    >>> float(Xi.loc["s", "b"]), int(mask.to_numpy().sum())
+    (11.0, 1)
+    """
+    from sklearn.impute import KNNImputer
+
+    _check_all_missing(X, where)
+    if not isinstance(n_neighbors, int) or isinstance(n_neighbors, bool) or n_neighbors < 1:
+        raise SpecError(f"n_neighbors must be a whole number ≥ 1 (got {n_neighbors!r})",
+                        f"{where}.n_neighbors")
+    Z, mu, sd = _standardised(X)
+    filled = KNNImputer(n_neighbors=n_neighbors, keep_empty_features=True).fit_transform(Z)
+    return _fill(X, pd.DataFrame(filled * sd + mu, index=X.index, columns=X.columns))
+
+
+@IMPUTE.register("iterative")
+def impute_iterative(
+    X: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    max_iter: int = 10,
+    seed: int = 0,
+    where: str = "treatment.impute",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Multivariate imputation by chained equations (scikit-learn's ``IterativeImputer``).
+
+    Each indicator with missing values is regressed (Bayesian ridge) on the others, round
+    robin, for up to ``max_iter`` rounds; missing cells take the fitted values (van Buuren &
+    Groothuis-Oudshoorn 2011, *J. Stat. Softw.* 45(3)). Deterministic for a given ``seed``.
+    Indicators are standardised first and transformed back (stated), as for ``knn``.
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": [2.0, 4.0, 6.0, 8.0, np.nan]})
+    >>> round(float(impute_iterative(X, pd.DataFrame(index=X.index))[0].iloc[4, 1]), 1)
+    10.0
+    """
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer
+
+    _check_all_missing(X, where)
+    Z, mu, sd = _standardised(X)
+    filled = IterativeImputer(max_iter=max_iter, random_state=seed,
+                              keep_empty_features=True).fit_transform(Z)
+    return _fill(X, pd.DataFrame(filled * sd + mu, index=X.index, columns=X.columns))
 
 
 def impute(

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from evalkit.core.errors import EvalkitError, SpecError
+from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
 from evalkit.core.registry import Registry
 from evalkit.spec.schema import Indicator
 
@@ -218,10 +218,8 @@ def check_params(method: str, params: dict[str, Any], ind: Indicator, where: str
                  ) -> list[EvalkitError]:
     """Problems with a scoring section: unknown or missing parameters, a target needed."""
     accepted, required = SCORING.parameters(method, _FIXED)
-    out: list[EvalkitError] = []
-    for k in sorted(set(params) - accepted):
-        out.append(SpecError(f"unknown parameter {k!r} for scoring method {method!r}; "
-                             f"expected one of {sorted(accepted) or 'none'}", f"{where}.{k}"))
+    out: list[EvalkitError] = list(unknown_keys(params, accepted, where, "parameter",
+                                                 f" for scoring method {method!r}"))
     for k in sorted(required - set(params)):
         out.append(SpecError(f"scoring method {method!r} needs parameter {k!r}", where))
     if SCORING.trait(method, "needs_target") and ind.target is None:

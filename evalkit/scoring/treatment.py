@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
+from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all, unknown_keys
 from evalkit.scoring.impute import IMPUTE, impute
 from evalkit.scoring.outliers import LOG_COLUMNS, OUTLIERS, excel_kurt, excel_skew, treat_outliers
 
@@ -190,10 +190,7 @@ def validate_treatment(config: Mapping[str, Any] | None, where: str = "treatment
         return problems
     if not isinstance(config, Mapping):
         return [SpecError("expected a mapping with keys denominate, impute, outliers", where)]
-    for key in config:
-        if key not in _SECTION_KEYS:
-            problems.append(SpecError(
-                f"unknown key {key!r}; expected one of {sorted(_SECTION_KEYS)}", f"{where}.{key}"))
+    problems += unknown_keys(config, _SECTION_KEYS, where)
     if "denominate" in config and not isinstance(config["denominate"], bool):
         problems.append(SpecError("expected true or false", f"{where}.denominate"))
     for step, registry in (("impute", IMPUTE), ("outliers", OUTLIERS)):
@@ -213,11 +210,8 @@ def validate_treatment(config: Mapping[str, Any] | None, where: str = "treatment
                 f"{', '.join(sorted(registry))}", f"{path}.method"))
             continue
         allowed, required = registry.parameters(method, _FIXED)
-        for key in sec:
-            if key != "method" and key not in allowed:
-                problems.append(SpecError(
-                    f"unknown key {key!r} for {step} method {method!r}; expected "
-                    f"{sorted(allowed) or 'no parameters'}", f"{path}.{key}"))
+        problems += unknown_keys(set(sec) - {"method"}, allowed, path,
+                                 of=f" for {step} method {method!r}")
         for req in sorted(required):
             if req not in sec:
                 problems.append(SpecError(f"{method} needs '{req}': the units-table column "

@@ -8,14 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, TableError
+from evalkit.core.errors import EvalkitError, TableError, unknown_keys
 from evalkit.sources.base import SourceOutput, period_rows, register_source
 
 
 def _validate_leaders(config: dict[str, Any], where: str) -> list[EvalkitError]:
-    extra = set(config) - {"table", "min_raters"}
-    return [EvalkitError(f"unknown key {k!r}; expected table, min_raters", f"{where}.{k}")
-            for k in sorted(extra)]
+    return list(unknown_keys(config, ["table", "min_raters"], where))
 
 
 @register_source("leaders", validate=_validate_leaders, requires=("leaders",))

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, MethodError
+from evalkit.core.errors import EvalkitError, MethodError, raise_all, unknown_keys
 from evalkit.core.registry import Registry
 
 #: The registry of weighting schemes (key -> ``scheme(items, data, params, where)``).
@@ -182,10 +182,8 @@ def require(params: Mapping[str, Any], key: str, method: str, where: str) -> Any
 def check_params(params: Mapping[str, Any], allowed: Sequence[str], method: str,
                  where: str) -> None:
     """Unknown parameter keys are errors, never ignored."""
-    extra = sorted(set(params) - set(allowed))
-    if extra:
-        raise MethodError(f"unknown parameter {extra[0]!r} for {method}; expected one of "
-                          f"{sorted(allowed)}", f"{where}.{extra[0]}")
+    raise_all([MethodError(p.message, p.where) for p in
+               unknown_keys(params, allowed, where, "parameter", f" for {method}")])
 
 
 def compute_weights(method: str, items: Sequence[str], data: pd.DataFrame | None = None,
