@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib
 import re
@@ -35,12 +36,12 @@ def test_environment_yml_in_step_with_pyproject() -> None:
     assert not extra, f"environment.yml has {sorted(extra)} that pyproject.toml does not"
 
 
-CORE = ["evalkit.core.atomic", "evalkit.core.errors", "evalkit.core.registry", "evalkit.spec.parse", "evalkit.spec.tree",
-        "evalkit.inputs.tables", "evalkit.scoring.methods", "evalkit.scoring.missing",
-        "evalkit.scoring.impute", "evalkit.scoring.outliers", "evalkit.scoring.treatment",
-        "evalkit.aggregation.means", "evalkit.aggregation.points",
-        "evalkit.aggregation.scorecard", "evalkit.results.store", "evalkit.validate",
-        "evalkit.demo.city"]
+CORE = ["evalkit.core.atomic", "evalkit.core.errors", "evalkit.core.registry",
+        "evalkit.spec.parse", "evalkit.spec.tree", "evalkit.inputs.tables",
+        "evalkit.scoring.methods", "evalkit.scoring.missing", "evalkit.scoring.impute",
+        "evalkit.scoring.outliers", "evalkit.scoring.treatment", "evalkit.aggregation.means",
+        "evalkit.aggregation.points", "evalkit.aggregation.scorecard", "evalkit.results.store",
+        "evalkit.validate", "evalkit.demo.city"]
 
 
 @pytest.mark.parametrize("module", CORE)
@@ -48,3 +49,55 @@ def test_docstring_examples_run(module: str) -> None:
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+# -- the shape of the package ----------------------------------------------------------------
+PACKAGE = ROOT / "evalkit"
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
+
+
+def _modules() -> list[Path]:
+    return sorted(PACKAGE.rglob("*.py"))
+
+
+def _code_lines(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of a function's body after its docstring."""
+    body = fn.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None),
+                                                           ast.Constant) and \
+        isinstance(body[0].value.value, str)
+    start = body[0].end_lineno + 1 if has_doc and len(body) > 1 else body[0].lineno
+    return (fn.end_lineno or start) - start + 1
+
+
+def test_modules_are_small() -> None:
+    big = {str(f.relative_to(ROOT)): n for f in _modules()
+           if (n := len(f.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    assert not big, f"modules over {MAX_MODULE_LINES} lines: {big}"
+
+
+def test_functions_are_short() -> None:
+    long = {}
+    for f in _modules():
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and \
+                    (n := _code_lines(node)) > MAX_FUNCTION_LINES:
+                long[f"{f.relative_to(ROOT)}:{node.lineno} {node.name}"] = n
+    assert not long, f"functions over {MAX_FUNCTION_LINES} code lines: {long}"
+
+
+def test_no_evalkit_import_inside_a_function() -> None:
+    # imports inside functions are kept for optional heavy dependencies only, never to dodge
+    # an import circle between evalkit's own modules
+    inner = []
+    for f in _modules():
+        for fn in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                mod = node.module if isinstance(node, ast.ImportFrom) else None
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                if (mod or "").startswith("evalkit") or any(n.startswith("evalkit")
+                                                            for n in names):
+                    inner.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert not inner, f"evalkit imported inside functions at {inner}"

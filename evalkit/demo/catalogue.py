@@ -1,0 +1,142 @@
+"""What the demo city is made of: categories, perspectives, indicators and unit names.
+
+The scorecard adapts the balanced scorecard to government units (履职成效 duties & results,
+服务群众 public service, 内部管理 internal management, 学习创新 learning & innovation); unit
+names are those of a typical Chinese city's townships, party and government departments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+CATEGORIES = [
+    ("township", "乡镇（街道）", "Townships"),
+    ("party_dept", "党群部门", "Party departments"),
+    ("gov_dept", "政府部门", "Government departments"),
+]
+PERSPECTIVES = [
+    ("duties", "履职成效", "Duties & results", {"township": 0.45, "party_dept": 0.40,
+                                                "gov_dept": 0.45}),
+    ("service", "服务群众", "Public service", {"township": 0.25, "party_dept": 0.25,
+                                               "gov_dept": 0.25}),
+    ("management", "内部管理", "Internal management", {"township": 0.15, "party_dept": 0.20,
+                                                       "gov_dept": 0.15}),
+    ("learning", "学习创新", "Learning & innovation", {"township": 0.15, "party_dept": 0.15,
+                                                       "gov_dept": 0.15}),
+]
+
+# id, name, name_en, perspective, direction, unit, categories (None = all), base, spread,
+# target, scoring
+_T, _P, _G = ["township"], ["party_dept"], ["gov_dept"]
+INDICATORS: list[tuple[Any, ...]] = [
+    ("D01", "地区生产总值增速", "GDP growth", "duties", "benefit", "%", _T, 6.0, 1.5, 6.5,
+     {"method": "target_ratio", "cap": 1.2}),
+    ("D02", "一般公共预算收入增速", "Fiscal revenue growth", "duties", "benefit", "%", _T, 5.0,
+     2.5, None, {"method": "minmax"}),
+    ("D03", "固定资产投资完成率", "Investment completion rate", "duties", "benefit", "%", _T,
+     95.0, 8.0, 100.0, {"method": "target_ratio"}),
+    ("D04", "招商引资到位资金", "Investment attracted", "duties", "benefit", "亿元", _T, 12.0,
+     4.0, None, {"method": "minmax"}),
+    ("D05", "安全生产事故起数", "Work-safety accidents", "duties", "cost", "起", _T, 2.0, 1.2,
+     None, {"method": "minmax"}),
+    ("D06", "信访积案化解率", "Petition cases resolved", "duties", "benefit", "%", _T, 88.0,
+     6.0, None, {"method": "goalposts", "lower": 60, "upper": 100}),
+    ("D07", "空气质量优良天数比例", "Good air-quality days", "duties", "benefit", "%", _T,
+     85.0, 5.0, None, {"method": "goalposts", "lower": 60, "upper": 100}),
+    ("D08", "重点任务完成率", "Key tasks completed", "duties", "benefit", "%", None, 92.0, 5.0,
+     100.0, {"method": "target_ratio"}),
+    ("D09", "重点项目时序进度", "Key projects on schedule", "duties", "benefit", "%", _G, 90.0,
+     7.0, None, {"method": "bands", "thresholds": [70, 85, 95], "scores": [40, 70, 85, 100]}),
+    ("D10", "预算执行率", "Budget execution rate", "duties", "target", "%", _G, 96.0, 4.0,
+     100.0, {"method": "target_distance"}),
+    ("D11", "行政审批按时办结率", "Approvals on time", "duties", "benefit", "%", _G, 97.0, 2.0,
+     None, {"method": "goalposts", "lower": 85, "upper": 100}),
+    ("D12", "政策文件按期出台率", "Policies issued on time", "duties", "benefit", "%", _P + _G,
+     90.0, 6.0, None, {"method": "minmax"}),
+    ("D13", "党建重点工作完成率", "Party-building tasks done", "duties", "benefit", "%", _P,
+     93.0, 4.0, None, {"method": "goalposts", "lower": 70, "upper": 100}),
+    ("D14", "调研成果转化数", "Research outputs adopted", "duties", "benefit", "项", _P, 6.0,
+     2.0, None, {"method": "percentile"}),
+    ("S01", "12345热线按时办结率", "Hotline cases closed on time", "service", "benefit", "%",
+     None, 95.0, 3.0, None, {"method": "goalposts", "lower": 80, "upper": 100}),
+    ("S02", "热线回访满意率", "Hotline callback satisfaction", "service", "benefit", "%",
+     None, 90.0, 4.0, None, {"method": "minmax"}),
+    ("S03", "群众投诉件数（每万人）", "Complaints per 10,000", "service", "cost", "件", _T,
+     4.0, 1.5, None, {"method": "minmax"}),
+    ("S04", "政务服务事项网上可办率", "Services available online", "service", "benefit", "%",
+     _G, 92.0, 5.0, None, {"method": "goalposts", "lower": 70, "upper": 100}),
+    ("S05", "办事平均等待时长", "Average waiting time", "service", "cost", "分钟", _G, 18.0,
+     6.0, None, {"method": "minmax"}),
+    ("S06", "民生实事完成率", "Livelihood projects done", "service", "benefit", "%", _T, 94.0,
+     4.0, 100.0, {"method": "target_ratio"}),
+    ("S07", "基层走访服务次数", "Grassroots visits", "service", "benefit", "次", _P, 40.0, 10.0,
+     None, {"method": "zscore", "center": 75, "spread": 10}),
+    ("S08", "建议提案办复满意率", "Proposals answered satisfactorily", "service", "benefit",
+     "%", _P + _G, 96.0, 2.5, None, {"method": "goalposts", "lower": 85, "upper": 100}),
+    ("M01", "内控制度执行率", "Internal controls applied", "management", "benefit", "%", None,
+     94.0, 3.0, 95.0, {"method": "target_ratio"}),
+    ("M02", "督查通报问题整改率", "Inspection issues fixed", "management", "benefit", "%",
+     None, 90.0, 6.0, None, {"method": "goalposts", "lower": 60, "upper": 100}),
+    ("M03", "审计发现问题金额", "Audit findings amount", "management", "cost", "万元", None,
+     50.0, 25.0, None, {"method": "rank"}),
+    ("M04", "公文办理超期件数", "Overdue documents", "management", "cost", "件", None, 3.0,
+     2.0, None, {"method": "minmax"}),
+    ("M05", "三公经费控制率", "Official spending under control", "management", "target", "%",
+     None, 97.0, 3.0, 95.0, {"method": "target_distance"}),
+    ("M06", "政务公开及时率", "Timely disclosure", "management", "benefit", "%", None, 95.0,
+     3.0, None, {"method": "minmax"}),
+    ("L01", "干部培训人均学时", "Training hours per cadre", "learning", "benefit", "学时",
+     None, 50.0, 12.0, 60.0, {"method": "target_ratio", "cap": 1.0}),
+    ("L02", "创新案例获上级推广数", "Innovations adopted above", "learning", "benefit", "项",
+     None, 2.0, 1.2, None, {"method": "minmax"}),
+    ("L03", "数字化应用覆盖率", "Digital coverage", "learning", "benefit", "%", None, 75.0,
+     10.0, None, {"method": "goalposts", "lower": 40, "upper": 100}),
+    ("L04", "理论学习中心组学习次数", "Study sessions held", "learning", "benefit", "次", _P,
+     12.0, 2.0, 12.0, {"method": "target_ratio"}),
+    ("L05", "改革试点任务完成率", "Reform pilots done", "learning", "benefit", "%", _T + _G,
+     85.0, 8.0, None, {"method": "minmax"}),
+    ("L06", "人才引进数量", "Talent recruited", "learning", "benefit", "人", _T, 8.0, 3.0,
+     None, {"method": "minmax"}),
+]
+
+TOWN_A = list("东西南北中新金石龙凤青白安永长河清平")
+TOWN_B = list("山溪桥湖坪塘口岗坝岭湾庄林园关集")
+TOWN_SUFFIX = ["镇", "乡", "街道"]
+PARTY = [("纪委监委机关", "Discipline Inspection Commission"), ("组织部", "Organisation Dept"),
+         ("宣传部", "Publicity Dept"), ("统战部", "United Front Dept"),
+         ("政法委", "Political & Legal Affairs Commission"), ("政研室", "Policy Research Office"),
+         ("编办", "Staffing Office"), ("直属机关工委", "Working Committee of Organs"),
+         ("网信办", "Cyberspace Office"), ("老干部局", "Veteran Cadres Bureau"),
+         ("党校", "Party School"), ("档案馆", "Archives"), ("总工会", "Trade Union Federation"),
+         ("团市委", "Youth League Committee"), ("妇联", "Women's Federation"),
+         ("科协", "Association for Science & Technology"), ("文联", "Federation of Literary "
+                                                           "& Art Circles"),
+         ("社科联", "Federation of Social Sciences"), ("工商联", "Federation of Industry & "
+                                                        "Commerce"),
+         ("残联", "Disabled Persons' Federation"), ("红十字会", "Red Cross"),
+         ("侨联", "Overseas Chinese Federation"), ("信访局", "Letters & Visits Bureau"),
+         ("保密局", "Secrecy Bureau"), ("机要局", "Confidential Bureau"),
+         ("党史研究室", "Party History Office"), ("市委办公室", "Party Committee Office")]
+GOV = [("发展和改革局", "Development & Reform"), ("教育局", "Education"), ("科技局",
+       "Science & Technology"), ("工业和信息化局", "Industry & IT"), ("公安局", "Public Security"),
+       ("民政局", "Civil Affairs"), ("司法局", "Justice"), ("财政局", "Finance"),
+       ("人力资源和社会保障局", "Human Resources & Social Security"), ("自然资源局",
+       "Natural Resources"), ("生态环境局", "Ecology & Environment"), ("住房和城乡建设局",
+       "Housing & Urban-Rural Development"), ("交通运输局", "Transport"), ("水利局",
+       "Water Resources"), ("农业农村局", "Agriculture & Rural Affairs"), ("商务局", "Commerce"),
+       ("文化广电旅游局", "Culture, Radio, TV & Tourism"), ("卫生健康局", "Health"),
+       ("退役军人事务局", "Veterans Affairs"), ("应急管理局", "Emergency Management"),
+       ("审计局", "Audit"), ("市场监督管理局", "Market Regulation"), ("统计局", "Statistics"),
+       ("医疗保障局", "Healthcare Security"), ("林业局", "Forestry"), ("城市管理局",
+       "Urban Management"), ("行政审批局", "Administrative Approval"), ("国资委",
+       "State Assets"), ("机关事务管理局", "Government Offices Administration"),
+       ("投资促进局", "Investment Promotion"), ("大数据局", "Big Data"), ("乡村振兴局",
+       "Rural Revitalisation"), ("粮食和物资储备局", "Grain & Reserves"), ("人防办",
+       "Civil Air Defence"), ("地方金融局", "Local Finance"), ("体育局", "Sports"),
+       ("外事办", "Foreign Affairs"), ("民族宗教局", "Ethnic & Religious Affairs"),
+       ("政府办公室", "Government Office"), ("住房公积金中心", "Housing Provident Fund"),
+       ("公共资源交易中心", "Public Resources Trading"), ("招商局", "Investment Attraction"),
+       ("供销社", "Supply & Marketing Cooperative"), ("气象局", "Meteorology"),
+       ("税务局", "Taxation"), ("规划局", "Planning"), ("园林局", "Landscaping"),
+       ("水务集团", "Water Group"), ("交警支队", "Traffic Police"), ("消防救援支队",
+       "Fire & Rescue")]
