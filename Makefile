@@ -24,6 +24,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check evalkit tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 # headless Chromium from Debian's packages for the browser test (root only; skipped otherwise)
@@ -35,6 +36,7 @@ browser:
 
 lint: $(STAMP)
 	$(BIN)/ruff check evalkit tests bench
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	for f in bench/bench_*.py; do $(BIN)/python $$f || exit 1; done

@@ -182,3 +182,27 @@ def test_source_weights_by_scheme_and_category() -> None:
     with pytest.raises(EvalkitError) as e:
         resolve_source_weights({"method": "critic"}, ["office", "survey"])
     assert e.value.where == "sources.weighting"
+
+
+def test_weight_provenance_is_kept_for_every_period(demo_dir) -> None:
+    # the demo weighs one perspective by CRITIC, from each period's own scores: each period's
+    # weights are recorded (before, only the last period's survived), and they differ
+    from evalkit.inputs.tables import load_tables
+    from evalkit.results import Results
+    from evalkit.scoring.prepare import prepare
+    from evalkit.spec.tree import Tree
+    from evalkit.validate import load_spec
+
+    res = Results.load(demo_dir / "results")
+    prov = res.provenance["weights"]
+    assert sorted(prov) == sorted(res.provenance["periods"]) == ["2024", "2025"]
+    spec = load_spec(demo_dir / "demo.yaml")
+    scored = prepare(spec, load_tables(spec))
+    for period, sc in scored.items():
+        _, _, expect = tree_weights(spec, sc, Tree.from_spec(spec))
+        for cat, p in expect.items():
+            assert prov[period][cat]["indicator_global"] == pytest.approx(
+                p["indicator_global"], abs=1e-12)
+    g24 = pd.Series(prov["2024"]["township"]["indicator_global"])
+    g25 = pd.Series(prov["2025"]["township"]["indicator_global"])
+    assert not np.allclose(g24, g25.reindex(g24.index))

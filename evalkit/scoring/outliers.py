@@ -33,6 +33,13 @@ LOG_COLUMNS = [
 ]
 
 
+def _spread(x: np.ndarray | pd.Series, min_n: int) -> np.ndarray | None:
+    """The non-missing values of ``x`` when there are at least ``min_n`` and they vary."""
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    return v if v.size >= min_n and np.ptp(v) > 0 else None
+
+
 def excel_skew(x: np.ndarray | pd.Series) -> float:
     """Sample skewness as Excel's ``SKEW`` (NaN omitted).
 
@@ -45,11 +52,8 @@ def excel_skew(x: np.ndarray | pd.Series) -> float:
     >>> round(excel_skew(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])), 6)
     3.063241
     """
-    v = np.asarray(x, dtype=float)
-    v = v[~np.isnan(v)]
-    if v.size < 3 or np.ptp(v) == 0:
-        return float("nan")
-    return float(stats.skew(v, bias=False))
+    v = _spread(x, 3)
+    return float("nan") if v is None else float(stats.skew(v, bias=False))
 
 
 def excel_kurt(x: np.ndarray | pd.Series) -> float:
@@ -64,11 +68,8 @@ def excel_kurt(x: np.ndarray | pd.Series) -> float:
     >>> round(excel_kurt(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])), 6)
     9.741391
     """
-    v = np.asarray(x, dtype=float)
-    v = v[~np.isnan(v)]
-    if v.size < 4 or np.ptp(v) == 0:
-        return float("nan")
-    return float(stats.kurtosis(v, fisher=True, bias=False))
+    v = _spread(x, 4)
+    return float("nan") if v is None else float(stats.kurtosis(v, fisher=True, bias=False))
 
 
 def passes_skew_kurt(skew: float, kurt: float, skew_max: float = 2.0,

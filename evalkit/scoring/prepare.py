@@ -1,13 +1,6 @@
 """Treat and score every period's indicators: what aggregation (and the Monte Carlo) starts from.
 
-Examples
---------
->>> from evalkit.validate import load_spec                                  # doctest: +SKIP
->>> from evalkit.inputs.tables import load_tables                           # doctest: +SKIP
->>> spec = load_spec("params/demo.yaml")                                    # doctest: +SKIP
->>> scored = prepare(spec, load_tables(spec))                               # doctest: +SKIP
->>> scored["2025"].scores.shape                                             # doctest: +SKIP
-(97, 34)
+Used by :func:`evalkit.evaluate.evaluate` and by analyses that re-aggregate the same scores.
 """
 
 from __future__ import annotations

@@ -5,20 +5,8 @@ weights, source weights, points rules, grades and quotas — so that a variant o
 is the same :func:`evalkit.evaluate.evaluate` on a changed spec.
 
 Every problem is reported with its YAML path (``indicators[3] (I04).direction``) and what was
-expected; :func:`load_spec` collects all problems before raising, so ``evalkit validate``
+expected; :func:`evalkit.validate.load_spec` collects all problems before raising, so ``evalkit validate``
 lists them all at once. Unknown keys are errors, never ignored.
-
-Examples
---------
->>> from evalkit.spec import from_dict
->>> spec = from_dict({
-...     "evaluation": {"id": "toy"},
-...     "data": {"units": {"file": "units.csv"}, "values": {"file": "values.csv"}},
-...     "perspectives": [{"id": "duty", "name": "履职成效"}],
-...     "indicators": [{"id": "gdp", "perspective": "duty", "direction": "benefit"}],
-... })
->>> spec.indicators[0].scoring.method
-'minmax'
 """
 
 from __future__ import annotations

@@ -27,22 +27,6 @@ from evalkit.weights.ahp import (
     pairwise_matrix,
 )
 
-#: Random-index tables RI_n for n = 1, 2, ... (index 0 is n = 1).
-RI_TABLES: dict[str, tuple[float, ...]] = {
-    # Saaty, T. L. (1980). The Analytic Hierarchy Process. McGraw-Hill, p. 21 (n = 1..15).
-    "saaty_1980": (0.0, 0.0, 0.58, 0.90, 1.12, 1.24, 1.32, 1.41, 1.45, 1.49, 1.51, 1.48,
-                   1.56, 1.57, 1.59),
-    # Alonso, J. A. & Lamata, M. T. (2006). Consistency in the analytic hierarchy process: a
-    # new approach. Int. J. Uncertainty, Fuzziness and Knowledge-Based Systems 14(4), Table 2.
-    "alonso_lamata_2006": (0.0, 0.0, 0.5245, 0.8815, 1.1086, 1.2479, 1.3417, 1.4056, 1.4499,
-                           1.4854, 1.5141, 1.5365, 1.5551, 1.5713, 1.5838),
-    # Tummala, V. M. R. & Ling, H. (1998). A note on the computation of the mean random
-    # consistency index of the AHP. Theory and Decision 44(3).
-    "tummala_ling_1998": (0.0, 0.0, 0.5799, 0.8921, 1.1159, 1.2358, 1.3322, 1.3952, 1.4537,
-                          1.4882, 1.5117, 1.5356, 1.5571, 1.5714, 1.5831),
-}
-
-#: Prioritisation methods: reciprocal matrix -> weights summing to 1.
 # -- incomplete matrices ----------------------------------------------------------------------
 COMPLETION = Registry("AHP completion")
 
