@@ -115,3 +115,43 @@ def test_score_matrix_scores_within_category() -> None:
     np.testing.assert_allclose(s[:, 0], [0, 100, 0, 100])
     s = score_matrix(raw, groups, [("minmax", "benefit", None, "all", {})])
     np.testing.assert_allclose(s[:, 0], 100 * (raw[:, 0] - 1) / 299)
+
+
+# -- conventions made explicit (ties of rank scoring, the target-distance cap) ---------------
+@pytest.mark.parametrize(("ties", "expect"), [
+    ("average", [1, 2.5, 2.5, 4]), ("min", [1, 2, 2, 4]), ("max", [1, 3, 3, 4]),
+    ("dense", [1, 2, 2, 3])])
+def test_rank_ties_by_hand(ties: str, expect: list[float]) -> None:
+    x = np.array([1.0, 2.0, 2.0, 3.0])
+    np.testing.assert_array_equal(SCORING["rank"](x, ties=ties), expect)
+    # a cost indicator ranks the reversed order with the same tie rule
+    np.testing.assert_array_equal(SCORING["rank"](-x, direction="cost", ties=ties), expect)
+
+
+def test_rank_default_is_average_and_bad_ties_are_refused() -> None:
+    x = np.array([5.0, 5.0, 1.0])
+    np.testing.assert_array_equal(SCORING["rank"](x), [2.5, 2.5, 1])
+    with pytest.raises(EvalkitError, match="ties"):
+        SCORING["rank"](x, ties="first")
+
+
+def test_target_distance_cap_by_hand() -> None:
+    # min 2, target 6: (x - 2) / 4 · 100 → 0, 50, 200 (capped 100), -, 100
+    x = np.array([2.0, 4.0, 10.0, np.nan, 6.0])
+    np.testing.assert_allclose(SCORING["target_distance"](x, target=6.0),
+                               [0, 50, 100, np.nan, 100])
+    np.testing.assert_allclose(SCORING["target_distance"](x, target=6.0, cap=False),
+                               [0, 50, 200, np.nan, 100])
+
+
+@pytest.mark.parametrize(("method", "params", "where"), [
+    ("target_ratio", {"cap": "x"}, "s.cap"),
+    ("bands", {"thresholds": "70,85", "scores": [0, 50, 100]}, "s.thresholds"),
+    ("rank", {"ties": "first"}, "s.ties"),
+    ("goalposts", {"lower": float("nan"), "upper": 100}, "s.lower"),
+    ("target_distance", {"cap": "no"}, "s.cap"),
+])
+def test_parameter_values_are_checked_against_the_signature(method: str, params: dict,
+                                                            where: str) -> None:
+    problems = SCORING.check_params(method, params, "s", {"x", "direction", "target"})
+    assert [p.where for p in problems] == [where]

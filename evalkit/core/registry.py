@@ -30,10 +30,15 @@ Examples
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+import typing
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from evalkit.core.errors import EvalkitError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
+
+from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
+
+_STRICT = ConfigDict(strict=True, allow_inf_nan=False)
 
 
 class Registry:
@@ -71,6 +76,30 @@ class Registry:
                  and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
         required = {n for n in names if sig.parameters[n].default is inspect.Parameter.empty}
         return names, required
+
+    def check_params(self, key: str, params: Mapping[str, Any], where: str,
+                     skip: set[str] | frozenset[str] = frozenset()) -> list[SpecError]:
+        """Problems of ``params`` given to method ``key``, each named ``where.<param>``.
+
+        Unknown and missing parameters, and values that do not fit the parameter's type
+        annotation (checked by pydantic, strictly: ``'x'`` is not a number, ``'70,85'`` not a
+        list of numbers, ``.inf`` and ``.nan`` not finite numbers, a ``Literal`` lists its
+        choices). The one check of method parameters for every registry.
+        """
+        accepted, required = self.parameters(key, skip)
+        of = f" for {self.family} method {key!r}"
+        out = unknown_keys(params, accepted, where, "parameter", of)
+        out += [SpecError(f"{self.family} method {key!r} needs parameter {k!r}", where)
+                for k in sorted(required - set(params))]
+        hints = typing.get_type_hints(self.get(key))
+        for name in sorted(set(params) & accepted):
+            if name in hints:
+                try:
+                    TypeAdapter(hints[name], config=_STRICT).validate_python(params[name])
+                except ValidationError as err:
+                    msg = "; ".join(e["msg"] for e in err.errors())
+                    out.append(SpecError(f"{msg} (got {params[name]!r})", f"{where}.{name}"))
+        return out
 
     def having(self, name: str) -> list[str]:
         """Keys of the methods whose trait ``name`` is truthy."""

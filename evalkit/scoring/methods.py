@@ -23,16 +23,18 @@ array([100.,  50.,   0.])
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
-from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
+from evalkit.core.errors import EvalkitError, SpecError
 from evalkit.core.registry import Registry
 from evalkit.spec.schema import Indicator
 
 SCORING = Registry("scoring")
+#: How tied units share ranks in ``rank`` scoring (scipy.stats.rankdata methods).
+RANK_TIES = ("average", "min", "max", "dense")
 
 
 def oriented(x: np.ndarray, direction: str, target: float | None) -> np.ndarray:
@@ -115,12 +117,15 @@ def target_ratio(x: np.ndarray, *, direction: str = "benefit", target: float | N
 
 @SCORING.register("target_distance", needs_target=True)
 def target_distance(x: np.ndarray, *, direction: str = "benefit", target: float | None = None,
-                    scale: float = 100.0) -> np.ndarray:
-    """Distance to target: ``scale · (x - min x) / (target - min x)``, capped at ``scale``.
+                    scale: float = 100.0, cap: bool = True) -> np.ndarray:
+    """Distance to target: ``scale · (x - min x) / (target - min x)``.
 
-    Cost: ``scale · (max x - x) / (max x - target)``; a unit at or beyond the target scores
-    ``scale``. The worst unit in scope scores 0. Reference: COINr ``n_dist2targ`` (cap_max);
-    OECD/JRC (2008) §5.2 (distance to a reference).
+    Cost: ``scale · (max x - x) / (max x - target)``. The worst unit in scope scores 0.
+    ``cap: true`` (the default here) gives a unit at or beyond the target ``scale``;
+    ``cap: false`` lets it score above ``scale`` in proportion, as COINr's ``n_dist2targ``
+    does by default (``cap_max = FALSE``). Target direction: ``scale · (1 - |x - target| /
+    max |x - target|)``, never above ``scale``. Reference: COINr ``n_dist2targ``; OECD/JRC
+    (2008) §5.2 (distance to a reference).
     """
     if target is None:
         raise EvalkitError("target_distance needs a target")
@@ -134,8 +139,8 @@ def target_distance(x: np.ndarray, *, direction: str = "benefit", target: float 
     else:
         ref = np.nanmin(x)
         s = (x - ref) / (target - ref) if ref != target else np.ones_like(x)
-    s = np.where(np.isnan(x), np.nan, np.clip(s, 0.0, 1.0))
-    return scale * s
+    s = np.clip(s, 0.0, 1.0 if cap else None)
+    return scale * np.where(np.isnan(x), np.nan, s)
 
 
 @SCORING.register("zscore")
@@ -154,16 +159,23 @@ def zscore(x: np.ndarray, *, direction: str = "benefit", target: float | None = 
 
 
 @SCORING.register("rank")
-def rank(x: np.ndarray, *, direction: str = "benefit", target: float | None = None
-         ) -> np.ndarray:
-    """Rank: 1 for the worst unit up to n for the best; ties share their average rank.
+def rank(x: np.ndarray, *, direction: str = "benefit", target: float | None = None,
+         ties: Literal["average", "min", "max", "dense"] = "average") -> np.ndarray:
+    """Rank: 1 for the worst unit up to n for the best.
 
+    ``ties`` says what tied units share (:func:`scipy.stats.rankdata`'s ``method``):
+    ``average`` (the default here: the mean of the positions they occupy, so ranks sum to
+    n(n+1)/2), ``min`` (the lowest of them: COINr ``n_rank``'s default ``ties.method =
+    "min"``, which the ASEM preset uses), ``max``, or ``dense`` (consecutive ranks, no gaps).
+    For [1, 2, 2, 3]: average 1, 2.5, 2.5, 4; min 1, 2, 2, 4; max 1, 3, 3, 4; dense 1, 2, 2, 3.
     Reference: COINr ``n_rank``; OECD/JRC (2008) §5.2 (ranking).
     """
+    if ties not in RANK_TIES:
+        raise EvalkitError(f"ties must be one of {list(RANK_TIES)} (got {ties!r})")
     y = oriented(x, direction, target)
     out = np.full_like(y, np.nan, dtype=float)
     ok = ~np.isnan(y)
-    out[ok] = stats.rankdata(y[ok], method="average")
+    out[ok] = stats.rankdata(y[ok], method=ties)
     return out
 
 
@@ -217,11 +229,7 @@ _FIXED = {"x", "direction", "target"}
 def check_params(method: str, params: dict[str, Any], ind: Indicator, where: str
                  ) -> list[EvalkitError]:
     """Problems with a scoring section: unknown or missing parameters, a target needed."""
-    accepted, required = SCORING.parameters(method, _FIXED)
-    out: list[EvalkitError] = list(unknown_keys(params, accepted, where, "parameter",
-                                                 f" for scoring method {method!r}"))
-    for k in sorted(required - set(params)):
-        out.append(SpecError(f"scoring method {method!r} needs parameter {k!r}", where))
+    out: list[EvalkitError] = list(SCORING.check_params(method, params, where, _FIXED))
     if SCORING.trait(method, "needs_target") and ind.target is None:
         out.append(SpecError(f"scoring method {method!r} needs the indicator's target",
                              where.rsplit(".", 1)[0] + ".target"))
