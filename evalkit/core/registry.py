@@ -89,7 +89,7 @@ class Registry:
         accepted, required = self.parameters(key, skip)
         of = f" for {self.family} method {key!r}"
         out = unknown_keys(params, accepted, where, "parameter", of)
-        out += [SpecError(f"{self.family} method {key!r} needs parameter {k!r}", where)
+        out += [SpecError(f"{self.family} method {key!r} needs parameter {k!r}", f"{where}.{k}")
                 for k in sorted(required - set(params))]
         hints = typing.get_type_hints(self.get(key))
         for name in sorted(set(params) & accepted):

@@ -209,13 +209,8 @@ def validate_treatment(config: Mapping[str, Any] | None, where: str = "treatment
                 f"unknown {registry.family} method {method!r}; expected one of: "
                 f"{', '.join(sorted(registry))}", f"{path}.method"))
             continue
-        allowed, required = registry.parameters(method, _FIXED)
-        problems += unknown_keys(set(sec) - {"method"}, allowed, path,
-                                 of=f" for {step} method {method!r}")
-        for req in sorted(required):
-            if req not in sec:
-                problems.append(SpecError(f"{method} needs '{req}': the units-table column "
-                                          "holding each unit's group", f"{path}.{req}"))
+        problems += registry.check_params(method, {k: v for k, v in sec.items()
+                                                   if k != "method"}, path, _FIXED)
     return problems
 
 
