@@ -1,0 +1,120 @@
+"""Arrays of one evaluated period → the tidy long tables of the Results.
+
+Every table is keyed by ids (``period``, ``unit_id``, ``indicator_id`` / ``node_id`` /
+``source``), as :mod:`evalkit.results.schema` lists them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.scoring.prepare import Scored
+from evalkit.spec.schema import Spec
+from evalkit.spec.tree import Tree
+
+
+def long(arr: np.ndarray, units: pd.Index, cols: list[str], name: str, colname: str
+         ) -> pd.Series:
+    """A units × items array as a Series indexed by (``unit_id``, ``colname``)."""
+    idx = pd.MultiIndex.from_product([units, cols], names=["unit_id", colname])
+    return pd.Series(arr.ravel(), index=idx, name=name)
+
+
+def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
+                    w_office: np.ndarray) -> pd.DataFrame:
+    """``indicators``: raw, treated value, score, global weight and contribution per cell.
+
+    ``contribution = office contribution × the office source's effective weight``, so the
+    contributions of a unit add up to its office part of the total.
+    """
+    uid, inds = sc.units.index, tree.indicators
+    ind = pd.concat([
+        long(sc.raw, uid, inds, "raw", "indicator_id"),
+        long(sc.treated, uid, inds, "value", "indicator_id"),
+        long(sc.scores, uid, inds, "score", "indicator_id"),
+        long(office["ind_weight"], uid, inds, "weight", "indicator_id"),
+        long(office["ind_contrib"] * w_office[:, None], uid, inds, "contribution",
+             "indicator_id"),
+        long(sc.missing, uid, inds, "missing", "indicator_id"),
+        long(sc.imputed, uid, inds, "imputed", "indicator_id"),
+        long(sc.applies, uid, inds, "applies", "indicator_id"),
+    ], axis=1)
+    ind = ind[ind["applies"]].drop(columns="applies").reset_index()
+    ind.insert(2, "perspective_id", np.array(tree.nodes)[tree.ind_parent][
+        pd.Index(inds).get_indexer(ind["indicator_id"])])
+    ind.insert(0, "period", sc.period)
+    return ind
+
+
+def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
+               w_office: np.ndarray) -> pd.DataFrame:
+    """``nodes``: score, global weight and contribution of every perspective / pillar."""
+    uid = sc.units.index
+    nodes = pd.concat([
+        long(office["node_scores"], uid, tree.nodes, "score", "node_id"),
+        long(office["node_weight"], uid, tree.nodes, "weight", "node_id"),
+        long(office["node_contrib"] * w_office[:, None], uid, tree.nodes, "contribution",
+             "node_id"),
+    ], axis=1).reset_index()
+    npos = pd.Index(tree.nodes).get_indexer(nodes["node_id"])
+    nodes["level"] = tree.levels[npos]
+    pid = np.array([tree.nodes[p] if p >= 0 else "" for p in tree.node_parent], dtype=object)
+    nodes["parent_id"] = pid[npos]
+    nodes.insert(0, "period", sc.period)
+    return nodes
+
+
+def source_table(period: str, uid: pd.Index, names: list[str], M: np.ndarray,
+                 w_nominal: np.ndarray, w_effective: np.ndarray, contrib: np.ndarray
+                 ) -> pd.DataFrame:
+    """``sources``: each source's score, nominal and effective weight, contribution."""
+    srcs = pd.concat([
+        long(M, uid, names, "score", "source"),
+        long(np.broadcast_to(w_nominal, M.shape), uid, names, "weight", "source"),
+        long(w_effective, uid, names, "effective_weight", "source"),
+        long(contrib, uid, names, "contribution", "source"),
+    ], axis=1).reset_index()
+    srcs.insert(0, "period", period)
+    return srcs
+
+
+def missing_report(spec: Spec, sc: Scored, tree: Tree) -> pd.DataFrame:
+    """How many applicable values were missing per indicator and category, and the policy."""
+    cats = np.asarray(tree.categories)[sc.cat]
+    policy = [i.missing or spec.defaults.missing for i in spec.indicators]
+    rows = []
+    for c in tree.categories:
+        m = cats == c
+        rows.append(pd.DataFrame({
+            "period": sc.period, "category": c, "indicator_id": tree.indicators,
+            "n_applicable": sc.applies[m].sum(axis=0), "n_missing": sc.missing[m].sum(axis=0),
+            "n_imputed": (sc.imputed & sc.applies)[m].sum(axis=0), "policy": policy}))
+    out = pd.concat(rows, ignore_index=True)
+    return out[out["n_applicable"] > 0].reset_index(drop=True)
+
+
+def meta_tables(spec: Spec, tree: Tree) -> dict[str, pd.DataFrame]:
+    """Names and settings of indicators, nodes, categories and grades (``meta_*`` tables)."""
+    mi = pd.DataFrame([{
+        "indicator_id": i.id, "name": i.name or i.id, "name_en": i.name_en or i.name or i.id,
+        "perspective_id": i.perspective, "direction": i.direction, "target": i.target,
+        "method": i.scoring.method if i.scoring else "", "unit": i.unit,
+        "categories": ";".join(i.categories) if i.categories else "",
+    } for i in spec.indicators])
+    mn = pd.DataFrame({
+        "node_id": tree.nodes,
+        "name": [p.name or p.id for p in spec.perspectives],
+        "name_en": [p.name_en or p.name or p.id for p in spec.perspectives],
+        "parent_id": [p.parent or "" for p in spec.perspectives],
+        "level": tree.levels.astype(int) if len(tree.nodes) else [],
+        "aggregation": tree.methods,
+    })
+    mc = pd.DataFrame([{"category": c.id, "name": c.name or c.id,
+                        "name_en": c.name_en or c.name or c.id} for c in spec.categories]
+                      or [{"category": "all", "name": "全部", "name_en": "All"}])
+    mg = pd.DataFrame([{"grade": g.id, "name": g.name or g.id, "name_en": g.name_en or g.id,
+                        "min_score": g.min_score, "quota": g.quota}
+                       for g in (spec.grades.levels if spec.grades else [])],
+                      columns=["grade", "name", "name_en", "min_score", "quota"])
+    return {"meta_indicators": mi, "meta_nodes": mn, "meta_categories": mc, "meta_grades": mg}
