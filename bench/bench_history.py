@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evalkit.analysis.history import DEMO_RULES, ResultsStore, history_events, history_flags
+from evalkit.analysis.history import ResultsStore, history_events, history_flags
+from evalkit.demo.history import DEMO_RULES
 from evalkit.results import Results
 
 RULES = {"rules": [

@@ -17,8 +17,9 @@ import pytest
 from scipy.stats import spearmanr
 
 from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError
+from evalkit.demo.tasks import demo_ledger
 from evalkit.sources import SOURCES
-from evalkit.sources.tasks.ledger import demo_ledger, summarise_ledger, validate_tasks, zone_summary
+from evalkit.sources.tasks.ledger import summarise_ledger, validate_tasks, zone_summary
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

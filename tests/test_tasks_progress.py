@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from evalkit.core.errors import ProblemList, SpecError, TableError
+from evalkit.demo.tasks import demo_progress
 from evalkit.sources import SOURCES
 from evalkit.sources.tasks.progress import (
     POINTS_COLUMNS,
-    demo_progress,
     progress_records,
     red_flags,
     schedule_status,

@@ -97,6 +97,64 @@ LABELS: dict[str, tuple[str, str]] = {
     "target_dir": ("越接近目标越好", "closer to target is better"),
     "survey_section": ("满意度测评", "Satisfaction survey"),
     "peer_section": ("互评", "Peer rating"),
+    # satisfaction survey (民评): sources.survey — respondent groups, ballot exclusion reasons,
+    # the unit report's section and the charts (sources.survey.plots)
+    "survey_group_public": ("群众代表", "Public"),
+    "survey_group_enterprises": ("企业", "Enterprises"),
+    "survey_group_npc_deputies": ("人大代表", "NPC deputies"),
+    "survey_group_cppcc_members": ("政协委员", "CPPCC members"),
+    "survey_group_party_reps": ("党代表", "Party representatives"),
+    "survey_group_leaders": ("领导", "Leaders"),
+    "survey_reason_box_overreturned": ("收回票数多于发出票数，该票箱作废",
+                                       "more ballots returned than issued: the box is void"),
+    "survey_reason_unmarked": ("空白票，按弃权处理", "unmarked ballot: an abstention"),
+    "survey_reason_repeated_item": ("同一单位同一项目重复作答",
+                                    "the same unit and item answered twice"),
+    "survey_reason_duplicate": ("同一测评人重复提交", "a second ballot of the same respondent"),
+    "survey_reason_identical_answers": ("所有项目答案相同", "identical answers on every item"),
+    "survey_reason_too_fast": ("作答时间过短", "implausibly fast completion"),
+    "survey_valid_ballots": ("有效票", "valid ballots"),
+    "survey_group": ("评议群体", "Group"),
+    "survey_n": ("有效人数", "Respondents"),
+    "survey_rate": ("满意率（95%区间）", "Satisfaction rate (95% interval)"),
+    "survey_points": ("平均得分（95%区间）", "Mean points (95% interval)"),
+    "survey_weight": ("权重", "Weight"),
+    "survey_eff_weight": ("实际权重", "Effective weight"),
+    "survey_note": ("说明", "Note"),
+    "survey_combined": ("综合", "Combined"),
+    "survey_no_responses": ("无有效答卷，权重转给其他群体",
+                            "no responses: weight moved to other groups"),
+    "survey_suppressed": ("样本不足，不公布", "too few respondents: not published"),
+    "survey_zero_weight": ("权重为0", "weight 0"),
+    "survey_funnel_x": ("有效样本量", "Effective sample size"),
+    "survey_funnel_y": ("满意率", "Satisfaction rate"),
+    "survey_target": ("总体满意率", "Overall rate"),
+    "survey_alpha": ("克朗巴赫α（95%区间）", "Cronbach's α (95% interval)"),
+    "survey_rate_axis": ("满意率（%）", "Satisfaction rate (%)"),
+    # peer rating (互评): the unit report's section and the bench chart (sources.peer.plots)
+    "peer_group": ("评价方", "Raters' group"),
+    "peer_group_all": ("全部", "All"),
+    "peer_group_township": ("乡镇", "Townships"),
+    "peer_group_dept": ("部门", "Departments"),
+    "peer_group_leader": ("领导", "Leaders"),
+    "peer_scheme": ("计分方法", "Scheme"),
+    "peer_score": ("互评得分", "Peer score"),
+    "peer_n_raters": ("评价人数", "Raters"),
+    "peer_mean": ("平均分", "Mean"),
+    "peer_sd": ("标准差", "SD"),
+    "peer_min": ("最低分", "Min"),
+    "peer_max": ("最高分", "Max"),
+    "peer_rating": ("收到的评分", "Ratings received"),
+    "peer_cat_median": ("同类单位中位数", "Category median"),
+    "peer_all_median": ("全部单位中位数", "Median of all units"),
+    "peer_metric_tau": ("与真值的 Kendall τ", "Kendall τ to truth"),
+    "peer_metric_rmse": ("与真值的 RMSE（标准化）", "RMSE (z-units) to truth"),
+    "peer_metric_top_k": ("前 k 名命中率", "top-k precision"),
+    "peer_metric_bottom_k": ("后 k 名命中率", "bottom-k precision"),
+    "peer_metric_bloc_gain": ("串通集团名次收益（位）", "bloc rank gain (places)"),
+    "peer_metric_impartiality": ("公正性违背比例", "impartiality violations"),
+    "peer_bench_axis": ("{metric}（n = {n}，{design}，量表 {scale}；虚线：算术平均）",
+                        "{metric} (n = {n}, {design}, scale {scale}; dashed: mean)"),
     "tasks_section": ("预安销号任务", "Task ledger"),
     "history_section": ("历史趋势", "History"),
     "history_flagged": ("连续期规则触发单位", "Units flagged by consecutive-period rules"),
@@ -104,10 +162,107 @@ LABELS: dict[str, tuple[str, str]] = {
     "streak": ("连续期数", "Periods in a row"),
     "no_history_flags": ("本期无单位触发连续期规则。",
                          "No unit is flagged by a consecutive-period rule this period."),
+    # history: the unit report's section and chart (evalkit.analysis.history.section)
+    "history_rank": ("类别内名次", "Rank in category"),
+    "history_rank_axis": ("名次", "Rank"),
+    "history_total_change": ("总分变化", "Change in total"),
+    "history_rank_change": ("名次变化", "Rank change"),
+    "history_rules": ("连续期规则", "Consecutive-period rules"),
+    "history_category_changed": ("（类别调整）", " (category changed)"),
+    "history_rules_sep": ("；", "; "),
+    # task ledger (预安销号) and key projects: the unit report's section (sources.tasks.section)
+    "tasks_planned": ("计划任务", "Planned"),
+    "tasks_closed_on_time": ("按期销号", "Closed on time"),
+    "tasks_closed_late": ("逾期销号", "Closed late"),
+    "tasks_open": ("未销号", "Open"),
+    "tasks_closure_rate": ("销号率", "Closure rate"),
+    "tasks_highlights": ("亮点工作", "Highlights"),
+    "tasks_points": ("任务得分（满分 {scale}）", "Task points (of {scale})"),
+    "tasks_score": ("折算得分（百分制）", "Score (0–100)"),
+    "tasks_level": ("督办级别", "Escalation"),
+    "tasks_months_overdue": ("逾期月数 ≥", "Months overdue ≥"),
+    "tasks_count": ("任务数", "Tasks"),
+    "tasks_penalty": ("每项扣分", "Points per task"),
+    "tasks_level_deduction": ("逾期扣分", "Deduction"),
+    "tasks_level_admonition": ("诫勉谈话", "Admonition talk"),
+    "tasks_level_disciplinary": ("纪律审查", "Disciplinary review"),
+    "tasks_project": ("重点项目", "Key project"),
+    "tasks_project_id": ("项目编号", "Project ID"),
+    "tasks_month": ("月份", "Month"),
+    "tasks_planned_pct": ("计划进度 %", "Planned %"),
+    "tasks_actual_pct": ("实际进度 %", "Actual %"),
+    "tasks_lag": ("滞后（百分点）", "Lag (points)"),
+    "tasks_light_green": ("绿灯", "green"),
+    "tasks_light_yellow": ("黄灯", "yellow"),
+    "tasks_light_red": ("红灯", "red"),
+    "tasks_monthly": ("按到期月份的任务销号", "Tasks by due month"),
     "uncertainty_section": ("排名稳健性与权重来源", "Rank robustness and weights"),
     "failures": ("生成失败的报告", "Reports that failed"),
     "overview_link": ("结果公示与总览", "Published ranking and overview"),
 }
+
+#: Headers of the Results' columns (``col.<column>``) and names of the Results' tables as
+#: workbook sheets (``sheet.<table>``): part of the same table, read by
+#: :func:`column_label` and :func:`sheet_label` (the Excel writer, the reports, the docs).
+LABELS.update({
+    "col.period": ("考核期", "Period"),
+    "col.unit_id": ("单位代码", "Unit ID"),
+    "col.unit_name": ("单位名称", "Unit"),
+    "col.unit_name_en": ("英文名称", "Unit (English)"),
+    "col.category": ("类别", "Category"),
+    "col.office": ("官评", "Office"),
+    "col.survey": ("民评", "Survey"),
+    "col.peer": ("互评", "Peer"),
+    "col.leaders": ("领导评价", "Leaders"),
+    "col.tasks": ("预安销号", "Tasks"),
+    "col.weighted_score": ("加权得分", "Weighted score"),
+    "col.bonus": ("加分", "Bonus"),
+    "col.deductions": ("扣分", "Deductions"),
+    "col.veto": ("一票否决", "Veto"),
+    "col.total": ("总分", "Total"),
+    "col.rank": ("类别排名", "Rank in category"),
+    "col.n_in_category": ("类别单位数", "Units in category"),
+    "col.grade": ("等次代码", "Grade ID"),
+    "col.grade_name": ("等次", "Grade"),
+    "col.bottom_n": ("末位", "Bottom of category"),
+    "col.flags": ("标记", "Flags"),
+    "col.indicator_id": ("指标代码", "Indicator ID"),
+    "col.perspective_id": ("维度", "Perspective"),
+    "col.raw": ("原始值", "Raw value"),
+    "col.value": ("处理后值", "Treated value"),
+    "col.score": ("得分", "Score"),
+    "col.weight": ("权重", "Weight"),
+    "col.contribution": ("贡献分", "Contribution"),
+    "col.missing": ("缺失", "Missing"),
+    "col.imputed": ("插补", "Imputed"),
+    "col.node_id": ("层级代码", "Node ID"),
+    "col.level": ("层级", "Level"),
+    "col.parent_id": ("上级", "Parent"),
+    "col.source": ("评价来源", "Source"),
+    "col.effective_weight": ("实际权重", "Effective weight"),
+    "col.kind": ("类型", "Kind"),
+    "col.points": ("分值", "Points"),
+    "col.applied": ("计入分值", "Points applied"),
+    "col.reason": ("事由", "Reason"),
+    "col.name": ("名称", "Name"),
+    "col.name_en": ("英文名称", "Name (English)"),
+    "col.direction": ("方向", "Direction"),
+    "col.target": ("目标值", "Target"),
+    "col.method": ("计分方法", "Scoring method"),
+    "col.unit": ("计量单位", "Unit of measure"),
+    "sheet.totals": ("总分排名", "Totals"),
+    "sheet.indicators": ("指标得分", "Indicators"),
+    "sheet.nodes": ("维度得分", "Perspectives"),
+    "sheet.sources": ("评价来源", "Sources"),
+    "sheet.points": ("加扣分", "Points"),
+    "sheet.missing_report": ("缺失值统计", "Missing values"),
+    "sheet.treatment": ("异常值处理", "Outlier treatment"),
+    "sheet.uncertainty": ("排名稳健性", "Rank robustness"),
+    "sheet.meta_indicators": ("指标说明", "Indicator list"),
+    "sheet.meta_nodes": ("维度说明", "Perspective list"),
+    "sheet.meta_categories": ("类别说明", "Category list"),
+    "sheet.meta_grades": ("等次说明", "Grade list"),
+})
 
 
 def label_or(key: str, lang: str, default: str) -> str:
@@ -133,3 +288,25 @@ def t(key: str, lang: str, **fmt: object) -> str:
 def name_column(column: str, lang: str) -> str:
     """The metadata column holding names in ``lang``: ``name`` (zh) or ``name_en`` (en)."""
     return column if check_lang(lang) == "zh" else f"{column}_en"
+
+
+def column_label(column: str, lang: str) -> str:
+    """The header of the Results column ``column`` in ``lang`` (the column name if unlabelled).
+
+    Examples
+    --------
+    >>> column_label("total", "zh"), column_label("total", "en"), column_label("n_eff", "zh")
+    ('总分', 'Total', 'n_eff')
+    """
+    return label_or(f"col.{column}", lang, column)
+
+
+def sheet_label(table: str, lang: str) -> str:
+    """The name of the Results table ``table`` as a workbook sheet in ``lang`` (else ``table``).
+
+    Examples
+    --------
+    >>> sheet_label("totals", "zh"), sheet_label("survey_by_unit", "zh")
+    ('总分排名', 'survey_by_unit')
+    """
+    return label_or(f"sheet.{table}", lang, table)

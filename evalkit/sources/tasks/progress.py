@@ -43,107 +43,41 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
-from evalkit.sources.tasks.ledger import month_numbers, quote_rows
+from evalkit.core.errors import EvalkitError, TableError, raise_all
+from evalkit.sources.tasks.config import PROGRESS_DEFAULTS as DEFAULTS
+from evalkit.sources.tasks.config import progress_settings, validate_progress
+from evalkit.sources.tasks.months import month_numbers, quote_rows
 
-DEFAULTS: dict[str, Any] = {
-    "table": "project_progress",
-    "months": 12,
-    "status": {"yellow": 5.0, "red": 15.0},
-    "red_flag": {"points": 1.0, "ahead_by": 0.0,
-                 "groups": {"township": ["township"], "department": ["party_dept", "gov_dept"]}},
-    "yellow_card": {"points": 1.0, "status": "red", "months": None},
-}
+__all__ = ["DEFAULTS", "POINTS_COLUMNS", "STATUSES", "progress_records", "read_progress",
+           "red_flags", "schedule_status", "validate_progress", "yellow_cards"]
+
+#: Traffic lights, best first.
 STATUSES = ("green", "yellow", "red")
+#: Columns of the points records (the schema of the ``points`` table).
 POINTS_COLUMNS = ["period", "unit_id", "kind", "points", "reason"]
-
-
-def validate_progress(config: Mapping[str, Any], where: str = "sources.tasks.progress"
-                      ) -> list[EvalkitError]:
-    """Problems in a ``progress`` section, each naming its YAML path."""
-    if not isinstance(config, Mapping):
-        return [SpecError("expected a mapping (table, status, red_flag, yellow_card)", where)]
-    problems: list[EvalkitError] = []
-    allowed = {"table": None, "months": None, "status": {"yellow", "red"},
-               "red_flag": {"points", "ahead_by", "groups"},
-               "yellow_card": {"points", "status", "months"}}
-    for k, v in config.items():
-        if k not in allowed:
-            problems.append(SpecError(f"unknown key {k!r}; expected one of {sorted(allowed)}",
-                                      f"{where}.{k}"))
-        elif allowed[k] is not None:
-            if not isinstance(v, Mapping):
-                problems.append(SpecError(f"expected a mapping with keys {sorted(allowed[k])}",
-                                          f"{where}.{k}"))
-                continue
-            problems += [SpecError(f"unknown key {kk!r}; expected one of {sorted(allowed[k])}",
-                                   f"{where}.{k}.{kk}") for kk in sorted(set(v) - allowed[k])]
-
-    def num(path: str, value: Any, lo: float | None = 0.0) -> bool:
-        if isinstance(value, bool) or not isinstance(value, int | float) or (
-                lo is not None and value < lo):
-            problems.append(SpecError(f"expected a number{'' if lo is None else f' ≥ {lo}'}, "
-                                      f"got {value!r}", path))
-            return False
-        return True
-
-    st = config.get("status") if isinstance(config.get("status"), Mapping) else {}
-    ok_y = num(f"{where}.status.yellow", st["yellow"]) if "yellow" in st else True
-    ok_r = num(f"{where}.status.red", st["red"]) if "red" in st else True
-    if ok_y and ok_r:
-        y = st.get("yellow", DEFAULTS["status"]["yellow"])
-        r = st.get("red", DEFAULTS["status"]["red"])
-        if y > r:
-            problems.append(SpecError(f"yellow threshold {y} exceeds red threshold {r}; "
-                                      "expected yellow ≤ red (lags in percentage points)",
-                                      f"{where}.status"))
-    rf = config.get("red_flag") if isinstance(config.get("red_flag"), Mapping) else {}
-    if "points" in rf:
-        num(f"{where}.red_flag.points", rf["points"])
-    if "ahead_by" in rf:
-        num(f"{where}.red_flag.ahead_by", rf["ahead_by"], None)
-    if "groups" in rf:
-        g = rf["groups"]
-        if not isinstance(g, Mapping) or not g or not all(
-                isinstance(v, list) and v and all(isinstance(c, str) for c in v)
-                for v in g.values()):
-            problems.append(SpecError("expected a mapping group name -> list of categories",
-                                      f"{where}.red_flag.groups"))
-        else:
-            cats = [c for v in g.values() for c in v]
-            dup = sorted({c for c in cats if cats.count(c) > 1})
-            if dup:
-                problems.append(SpecError(f"categories {dup} are in several groups; expected "
-                                          "each category in one group",
-                                          f"{where}.red_flag.groups"))
-    yc = config.get("yellow_card") if isinstance(config.get("yellow_card"), Mapping) else {}
-    if "points" in yc:
-        num(f"{where}.yellow_card.points", yc["points"])
-    if "status" in yc and yc["status"] not in ("yellow", "red"):
-        problems.append(SpecError(f"expected yellow or red, got {yc['status']!r}",
-                                  f"{where}.yellow_card.status"))
-    months = config.get("months", DEFAULTS["months"])
-    if yc.get("months") is not None:
-        ms = yc["months"]
-        if not isinstance(ms, list) or not all(
-                isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= months for m in ms):
-            problems.append(SpecError(f"expected a list of month numbers 1–{months}",
-                                      f"{where}.yellow_card.months"))
-    return problems
-
-
-def _settings(config: Mapping[str, Any], where: str) -> dict[str, Any]:
-    raise_all(validate_progress(config, where), "problems in the progress section")
-    cfg = {**DEFAULTS, **config}
-    for k in ("status", "red_flag", "yellow_card"):
-        cfg[k] = {**DEFAULTS[k], **(config.get(k) or {})}
-    return cfg
 
 
 def read_progress(progress: pd.DataFrame, *, months: int = 12,
                   units: pd.DataFrame | None = None, name: str = "project_progress"
                   ) -> pd.DataFrame:
     """Check a project-progress table; return it with month numbers within the period.
+
+    Parameters
+    ----------
+    progress : DataFrame
+        ``period, project_id, unit_id, month, planned_pct, actual_pct`` (optional
+        ``project_name``); months as in :func:`~evalkit.sources.tasks.months.month_numbers`.
+    months : int
+        Months in a period (12 for a year).
+    units : DataFrame, optional
+        Known units (index ``unit_id`` or a ``unit_id`` column).
+    name : str
+        How errors name the table (file name or data key).
+
+    Returns
+    -------
+    DataFrame
+        The table with ``month`` as an int month number and numeric percentages.
 
     Raises
     ------
@@ -195,6 +129,17 @@ def schedule_status(progress: pd.DataFrame, config: Mapping[str, Any] | None = N
     ``lag = planned_pct − actual_pct``; green if ``lag < status.yellow``, red if
     ``lag ≥ status.red``, yellow in between.
 
+    Parameters
+    ----------
+    progress : DataFrame
+        The raw progress table (checked by :func:`read_progress`).
+    config : mapping, optional
+        The ``progress`` section (defaults :data:`DEFAULTS`).
+    units, name
+        Passed to :func:`read_progress`.
+    where : str
+        YAML path of the section, for configuration errors.
+
     Returns
     -------
     DataFrame
@@ -208,7 +153,7 @@ def schedule_status(progress: pd.DataFrame, config: Mapping[str, Any] | None = N
     >>> schedule_status(p)["status"].tolist()
     ['green', 'yellow', 'red']
     """
-    cfg = _settings(config or {}, where)
+    cfg = progress_settings(config or {}, where)
     df = read_progress(progress, months=int(cfg["months"]), units=units, name=name)
     lag = (df["planned_pct"] - df["actual_pct"]).to_numpy(dtype=float)
     st = cfg["status"]
@@ -223,8 +168,24 @@ def red_flags(status: pd.DataFrame, units: pd.DataFrame, config: Mapping[str, An
     For each period, month and group of categories, the units whose mean lead
     ``−mean(lag)`` over their projects is the highest of the group and exceeds
     ``red_flag.ahead_by`` receive ``red_flag.points``; tied units all receive it.
+
+    Parameters
+    ----------
+    status : DataFrame
+        :func:`schedule_status` output (period, month, unit_id, lag).
+    units : DataFrame
+        Units with a ``category`` (index ``unit_id`` or a ``unit_id`` column).
+    config : mapping, optional
+        The ``progress`` section (defaults :data:`DEFAULTS`).
+    where : str
+        YAML path of the section, for configuration errors.
+
+    Returns
+    -------
+    DataFrame
+        Points records (:data:`POINTS_COLUMNS`), kind ``bonus``.
     """
-    cfg = _settings(config or {}, where)
+    cfg = progress_settings(config or {}, where)
     rf = cfg["red_flag"]
     group_of = {c: g for g, cats in rf["groups"].items() for c in cats}
     cat = units["category"] if "unit_id" not in units.columns else units.set_index(
@@ -249,8 +210,23 @@ def yellow_cards(status: pd.DataFrame, config: Mapping[str, Any] | None = None,
 
     One card per unit and checkpoint month in which any of its projects is at the
     ``yellow_card.status`` light or worse; the reason lists those projects.
+
+    Parameters
+    ----------
+    status : DataFrame
+        :func:`schedule_status` output (period, month, unit_id, project_id, status).
+    config : mapping, optional
+        The ``progress`` section (defaults :data:`DEFAULTS`); ``yellow_card.months`` limits
+        the checkpoint months (None: every month).
+    where : str
+        YAML path of the section, for configuration errors.
+
+    Returns
+    -------
+    DataFrame
+        Points records (:data:`POINTS_COLUMNS`), kind ``yellow_card``.
     """
-    cfg = _settings(config or {}, where)
+    cfg = progress_settings(config or {}, where)
     yc = cfg["yellow_card"]
     worst = STATUSES.index(yc["status"])
     rank = status["status"].map({s: i for i, s in enumerate(STATUSES)})
@@ -272,10 +248,28 @@ def progress_records(tables: Mapping[str, pd.DataFrame], config: Mapping[str, An
                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Status per project and month, and the points records, for one period.
 
-    Returns ``(status, points)``; ``points`` has columns period, unit_id, kind, points,
-    reason (red flags first, then yellow cards).
+    Parameters
+    ----------
+    tables : mapping of str to DataFrame
+        The data tables; the progress table is ``tables[config.table]``.
+    config : mapping
+        The ``sources.tasks.progress`` section.
+    units : DataFrame
+        Units of the period with a ``category``.
+    period
+        The period evaluated (rows of other periods are ignored).
+    where : str
+        YAML path of the section, for errors.
+
+    Returns
+    -------
+    status : DataFrame
+        :func:`schedule_status` of the period's rows.
+    points : DataFrame
+        Points records (period, unit_id, kind, points, reason): red flags first, then yellow
+        cards.
     """
-    cfg = _settings(config, where)
+    cfg = progress_settings(config, where)
     key = cfg["table"]
     if key not in tables:
         raise TableError(f"no data table {key!r}; expected a data entry {key}: {{file: ...}}",
@@ -286,42 +280,3 @@ def progress_records(tables: Mapping[str, pd.DataFrame], config: Mapping[str, An
     points = pd.concat([red_flags(status, units, cfg, where), yellow_cards(status, cfg, where)],
                        ignore_index=True)
     return status, points
-
-
-def demo_progress(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
-                  rng: np.random.Generator) -> pd.DataFrame:
-    """Synthetic key projects and their monthly schedule progress.
-
-    Townships run 2–3 key projects, departments 0–2 (seed 004 publishes 170 projects for a
-    county). Planned cumulative progress follows a smooth S-curve from the start month
-    (1–3) to 100% at the end month (10–12); actual progress is the plan times a project
-    factor ``clip(1 + 0.07 q + N(0, 0.05), 0.6, 1.15)`` for the unit's quality ``q``, plus
-    monthly noise, kept non-decreasing and within 0–100.
-    """
-    uid = units.index.to_numpy()
-    town = (units["category"].astype(str) == "township").to_numpy()
-    frames = []
-    for p in periods:
-        q_col = quality[p] if p in quality.columns else quality[str(p)]
-        q = q_col.reindex(uid).fillna(0).to_numpy(dtype=float)
-        n_proj = np.where(town, rng.integers(2, 4, len(uid)), rng.integers(0, 3, len(uid)))
-        u = np.repeat(np.arange(len(uid)), n_proj)
-        k = len(u)
-        start = rng.integers(1, 4, k)
-        end = rng.integers(10, 13, k)
-        m = np.arange(1, 13)
-        x = np.clip((m[None, :] - start[:, None] + 1) / (end - start + 1)[:, None], 0, 1)
-        planned = 100 * x * x * (3 - 2 * x)
-        factor = np.clip(1 + 0.07 * q[u] + rng.normal(0, 0.05, k), 0.6, 1.15)
-        actual = planned * factor[:, None] + rng.normal(0, 1.5, (k, 12))
-        actual = np.maximum.accumulate(np.clip(actual, 0, 100), axis=1)
-        seq = pd.Series(u).groupby(u).cumcount().to_numpy() + 1
-        pid = np.array([f"{uid[i]}-P{s}" for i, s in zip(u, seq, strict=True)])
-        names = (units["unit_name"].to_numpy()[u] if "unit_name" in units else uid[u])
-        frames.append(pd.DataFrame({
-            "period": p, "project_id": np.repeat(pid, 12),
-            "project_name": np.repeat([f"{nm}重点项目{s}" for nm, s in
-                                       zip(names, seq, strict=True)], 12),
-            "unit_id": np.repeat(uid[u], 12), "month": np.tile([f"{p}-{i:02d}" for i in m], k),
-            "planned_pct": planned.ravel().round(1), "actual_pct": actual.ravel().round(1)}))
-    return pd.concat(frames, ignore_index=True)

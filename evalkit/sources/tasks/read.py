@@ -1,0 +1,161 @@
+"""Reading the task ledger: columns, months within the period, and every row-level problem.
+
+:func:`read_ledger` is the only way into the ledger arithmetic
+(:func:`~evalkit.sources.tasks.ledger.summarise_ledger`); it reports all the problems of a
+table at once, each naming its row (``tasks_ledger.csv, row 7 (unit_id T01, task_id a),
+column 'due_month'``).
+
+Examples
+--------
+>>> import pandas as pd
+>>> raw = pd.DataFrame({"unit_id": "T01", "task_id": ["a", "b"],
+...                     "planned_month": ["2025-01", "2025-02"], "due_month": ["2025-01", 3],
+...                     "closed_month": ["2025-02", None]})
+>>> led = read_ledger(raw)
+>>> led["period"].tolist(), led[["planned", "due", "closed"]].to_numpy().tolist()
+([2025, 2025], [[1.0, 1.0, 2.0], [2.0, 3.0, nan]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalkit.core.errors import EvalkitError, TableError, raise_all
+from evalkit.sources.tasks.months import month_numbers, quote_rows
+
+#: Columns every ledger has; ``period``, ``rolled_over`` and ``highlight`` are optional.
+REQUIRED = ("unit_id", "task_id", "planned_month", "due_month", "closed_month")
+MONTH_COLUMNS = ("planned_month", "due_month", "closed_month")
+
+
+def _ledger_period(df: pd.DataFrame, name: str) -> pd.Series:
+    """The ``period`` column, or the year of ``planned_month`` when the ledger has none."""
+    if "period" in df.columns:
+        return df["period"]
+    first = pd.to_datetime(df["planned_month"].astype(str), errors="coerce", format="mixed")
+    if first.isna().any():
+        raise TableError("no period column and planned_month is not a calendar month "
+                         "(e.g. 2025-03); add a period column", name)
+    return pd.Series(first.dt.year.to_numpy(), index=df.index, name="period")
+
+
+def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
+                 problems: list[EvalkitError]) -> dict[str, np.ndarray]:
+    """Month numbers of the three month columns (NaN where unreadable or outside the period)."""
+    nums = {}
+    outside_what = ("month {{{col}}} lies outside period {{period}}" if "period" in df.columns
+                    else "month {{{col}}} lies outside the period")
+    for col in MONTH_COLUMNS:
+        m, bad = month_numbers(df[col], period)
+        quote_rows(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
+                   f"number 1–{months} or a calendar month like 2025-03", problems)
+        if col != "closed_month":
+            blank = df[col].isna().to_numpy()
+            quote_rows(df, blank, name, col, "blank; every task needs this month", problems)
+        outside = np.isfinite(m) & ((m < 1) | (m > months))
+        quote_rows(df, outside, name, col, outside_what.format(col=col), problems)
+        nums[col] = np.where(outside | bad, np.nan, m)
+    return nums
+
+
+def _check_order(df: pd.DataFrame, planned: np.ndarray, due: np.ndarray, closed: np.ndarray,
+                 name: str, problems: list[EvalkitError]) -> None:
+    """A task is due and closed no earlier than the month it was planned."""
+    quote_rows(df, due < planned, name, "due_month",
+               "due in {due_month} before it was planned in {planned_month}; expected "
+               "due_month ≥ planned_month", problems)
+    quote_rows(df, closed < planned, name, "closed_month",
+               "closed in {closed_month} before it was planned in {planned_month}; expected "
+               "closed_month ≥ planned_month", problems)
+
+
+def _check_keys(df: pd.DataFrame, period: pd.Series, units: pd.DataFrame | None, name: str,
+                problems: list[EvalkitError]) -> None:
+    """One row per (period, unit, task); the unit known in that period (if ``units`` given)."""
+    key = pd.DataFrame({"period": period.astype(str), "unit_id": df["unit_id"].astype(str),
+                        "task_id": df["task_id"].astype(str)})
+    quote_rows(df, key.duplicated(keep="first").to_numpy(), name, "task_id",
+               "task {task_id} appears twice for this unit and period; expected one row per "
+               "task", problems)
+    if units is None:
+        return
+    known = units.reset_index() if "unit_id" not in units.columns else units
+    if "period" in known.columns:
+        pairs = pd.MultiIndex.from_arrays([known["period"].astype(str),
+                                           known["unit_id"].astype(str)])
+        ok = pd.MultiIndex.from_arrays([key["period"], key["unit_id"]]).isin(pairs)
+    else:
+        ok = key["unit_id"].isin(set(known["unit_id"].astype(str))).to_numpy()
+    quote_rows(df, ~np.asarray(ok), name, "unit_id",
+               "unit {unit_id} is not a unit of period {period}" if "period" in df.columns
+               else "unit {unit_id} is not a known unit", problems)
+
+
+def _rolled_over(df: pd.DataFrame, due: np.ndarray, closed: np.ndarray, name: str,
+                 problems: list[EvalkitError]) -> np.ndarray:
+    """The ``rolled_over`` marks as numbers, checked against the months: a closed task rolled
+    over exactly when it was closed after its due month."""
+    ro = pd.to_numeric(df["rolled_over"].replace({True: 1, False: 0}), errors="coerce")
+    carried = np.where(np.isnan(closed), np.nan, np.maximum(closed - due, 0))
+    contradiction = np.isfinite(carried) & ro.notna().to_numpy() & (
+        (ro.to_numpy() > 0) != (carried > 0))
+    quote_rows(df, contradiction, name, "rolled_over",
+               "rolled_over={rolled_over} contradicts due_month {due_month} and closed_month "
+               "{closed_month}; expected rolled over exactly when closed after the due month",
+               problems)
+    return ro.to_numpy()
+
+
+def read_ledger(ledger: pd.DataFrame, *, months: int = 12,
+                units: pd.DataFrame | None = None, name: str = "tasks ledger") -> pd.DataFrame:
+    """Check a ledger and return it with month numbers within the period.
+
+    Parameters
+    ----------
+    ledger : DataFrame
+        The raw ledger, one row per task: ``period, unit_id, task_id, planned_month,
+        due_month, closed_month`` and optional ``rolled_over``, ``highlight`` (see
+        :mod:`evalkit.sources.tasks.ledger`); ``period`` may be omitted when
+        ``planned_month`` is a calendar month (the period is then its year).
+    months : int
+        Months in a period (12 for a year).
+    units : DataFrame, optional
+        Known units: index ``unit_id``, or a ``unit_id`` column, with an optional ``period``
+        column (a unit is known in a period only if listed for it).
+    name : str
+        How errors name the table (file name or data key).
+
+    Returns
+    -------
+    DataFrame
+        period, unit_id, task_id, planned, due, closed (float month numbers, NaN = open),
+        highlight (bool), rolled_over (if given).
+
+    Raises
+    ------
+    TableError, ProblemList
+        Missing columns; months that cannot be read or lie outside the period; a task due or
+        closed before it was planned; a duplicated task; a unit unknown in that period; a
+        ``rolled_over`` mark that contradicts the months. Every problem names its row.
+    """
+    missing = [c for c in REQUIRED if c not in ledger.columns]
+    if missing:
+        raise TableError(f"missing column(s) {missing}; expected {list(REQUIRED)} and optional "
+                         "period, rolled_over, highlight", name)
+    df = ledger.reset_index(drop=True)
+    problems: list[EvalkitError] = []
+    period = _ledger_period(df, name)
+    nums = _read_months(df, period, months, name, problems)
+    planned, due, closed = (nums[c] for c in MONTH_COLUMNS)
+    _check_order(df, planned, due, closed, name, problems)
+    _check_keys(df, period, units, name, problems)
+    highlight = (df["highlight"].fillna(False).astype(bool) if "highlight" in df.columns
+                 else pd.Series(False, index=df.index))
+    out = pd.DataFrame({"period": period.to_numpy(), "unit_id": df["unit_id"].to_numpy(),
+                        "task_id": df["task_id"].to_numpy(), "planned": planned, "due": due,
+                        "closed": closed, "highlight": highlight.to_numpy()})
+    if "rolled_over" in df.columns:
+        out["rolled_over"] = _rolled_over(df, due, closed, name, problems)
+    raise_all(problems, "problems in the tasks ledger")
+    return out
