@@ -5,8 +5,8 @@ weights, source weights, points rules, grades and quotas — so that a variant o
 is the same :func:`evalkit.evaluate.evaluate` on a changed spec.
 
 Every problem is reported with its YAML path (``indicators[3] (I04).direction``) and what was
-expected; :func:`evalkit.validate.load_spec` collects all problems before raising, so ``evalkit validate``
-lists them all at once. Unknown keys are errors, never ignored.
+expected; :func:`evalkit.validate.load_spec` collects all problems before raising, so
+``evalkit validate`` lists them all at once. Unknown keys are errors, never ignored.
 """
 
 from __future__ import annotations
