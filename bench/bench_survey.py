@@ -29,7 +29,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from evalkit.demo.survey import simulate_responses, survey_spec
 from evalkit.sources.survey import analyse
-from evalkit.sources.survey.codebook import builtin_scales
+from evalkit.sources.survey.scales import builtin_scales
 
 
 def naive(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

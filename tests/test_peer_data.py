@@ -9,7 +9,8 @@ from scipy import stats
 
 from evalkit.core.errors import EvalkitError, MethodError, SpecError, TableError
 from evalkit.demo.peer import DEMO_SPEC, demo_ratings
-from evalkit.sources.peer.data import prepare_ratings, to_matrix, validate_config
+from evalkit.sources.peer.config import validate_config
+from evalkit.sources.peer.data import prepare_ratings, to_matrix
 from evalkit.sources.peer.plots import report_section
 from evalkit.sources.peer.source import peer_source, score_matrix
 

@@ -205,6 +205,7 @@ LABELS: dict[str, tuple[str, str]] = {
 #: workbook sheets (``sheet.<table>``): part of the same table, read by
 #: :func:`column_label` and :func:`sheet_label` (the Excel writer, the reports, the docs).
 LABELS.update({
+    "list_sep": ("、", ", "),  # between the items of a list in running text
     "col.period": ("考核期", "Period"),
     "col.unit_id": ("单位代码", "Unit ID"),
     "col.unit_name": ("单位名称", "Unit"),

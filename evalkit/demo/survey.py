@@ -9,7 +9,8 @@ implausibly fast forms, survey weights for the public, and one ballot box (CPPCC
 first period) with more ballots returned than issued, which voids it.
 
 :func:`demo_tables` is registered with :func:`evalkit.demo.city.register_demo_tables`;
-:func:`simulate_responses` makes a table of a given size for the benchmark.
+:func:`simulate_responses` makes a table of a given size for the benchmark, and
+:func:`simulated_result` analyses one for the survey lab.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from evalkit.demo.city import make_units
 from evalkit.demo.registry import register_demo_tables
+from evalkit.sources.survey import SurveyResult, analyse
 
 
 @dataclass(frozen=True)
@@ -101,23 +103,27 @@ DEMO_SPEC = {"data": {"survey_responses": {"file": "survey_responses.parquet"},
              "sources": {"survey": survey_spec()}}
 
 
-def _questionnaire(q: Q, units: pd.DataFrame, quality: np.ndarray, period: Any,
-                   rng: np.random.Generator, scale_resp: float, ballot_start: int
-                   ) -> pd.DataFrame:
+def _rated_units(q: Q, units: pd.DataFrame, rng: np.random.Generator, scale_resp: float
+                 ) -> np.ndarray:
+    """The units each respondent of ``q`` rates: respondents × units per ballot (positions)."""
     target = np.flatnonzero(units["category"].isin(q.categories).to_numpy())
-    if len(target) == 0:
-        return pd.DataFrame()
     k = len(target) if q.units_per_ballot == 0 else min(q.units_per_ballot, len(target))
     n_resp = max(round(q.respondents * scale_resp), 8)
     if q.units_per_ballot == 0 and len(target) > 100:  # big cities: a sample of units each
         n_resp = max(round(n_resp * len(target) / 100), 8)
         k = 100
     if k == len(target):
-        rated = np.broadcast_to(target, (n_resp, k))
-    elif k == 1:
-        rated = target[rng.integers(0, len(target), n_resp)][:, None]
-    else:
-        rated = target[np.argsort(rng.random((n_resp, len(target))), axis=1)[:, :k]]
+        return np.broadcast_to(target, (n_resp, k))
+    if k == 1:
+        return target[rng.integers(0, len(target), n_resp)][:, None]
+    return target[np.argsort(rng.random((n_resp, len(target))), axis=1)[:, :k]]
+
+
+def _answer_codes(q: Q, quality: np.ndarray, rated: np.ndarray, rng: np.random.Generator
+                  ) -> np.ndarray:
+    """Answers of an ordered-probit model (respondents × (units × items)), with 不了解, blank
+    items, straight-liners (4 %) and unmarked ballots (0.6 %)."""
+    n_resp, k = rated.shape
     n_items = len(q.items)
     lenient, p_dk = GROUPS[q.group]
     halo = rng.normal(0, 0.6, n_resp)
@@ -125,43 +131,58 @@ def _questionnaire(q: Q, units: pd.DataFrame, quality: np.ndarray, period: Any,
     u = rated.reshape(-1)
     y = (0.8 * quality[u][:, None] + lenient + item_eff[None, :]
          + np.repeat(halo, k)[:, None] + rng.normal(0, 1, (len(u), n_items)))
-    cuts = np.array(_CUTS[q.scale])
-    level = np.searchsorted(cuts, y)  # 0 … len(cuts)
+    level = np.searchsorted(np.array(_CUTS[q.scale]), y)  # 0 … len(cuts)
     codes = np.array(_CODES[q.scale], dtype=object)[level]
     r = rng.random(codes.shape)
     codes = np.where(r < p_dk, "不了解", codes)
     codes = np.where((r >= p_dk) & (r < p_dk + 0.01), None, codes)
-    # careless respondents: 4% straight-line the top answer, 1% are implausibly fast
-    straight = rng.random(n_resp) < 0.04
     codes = codes.reshape(n_resp, k * n_items)
+    straight = rng.random(n_resp) < 0.04
     codes[straight] = _CODES[q.scale][-1]
     unmarked = rng.random(n_resp) < 0.006
     codes[unmarked] = None
+    return codes
+
+
+def _ballot_rows(q: Q, units: pd.DataFrame, period: Any, rated: np.ndarray, codes: np.ndarray,
+                 seq: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """The long rows of the ballots, with times (1 % implausibly fast) and survey weights."""
+    n_resp, k = rated.shape
+    per_ballot = k * len(q.items)
     t0 = (pd.Timestamp(f"{period}-11-01").value // 10**9
           + rng.integers(0, 20 * 86400, n_resp)).astype(float)
     per_item = np.where(rng.random(n_resp) < 0.01, rng.uniform(0.2, 0.6, n_resp),
                         rng.uniform(3, 12, n_resp))
-    seq = np.arange(n_resp) + ballot_start
     weight = (np.round(rng.uniform(0.5, 2.0, n_resp), 3) if q.group == "public"
               else np.ones(n_resp))
-    rows = n_resp * k * n_items
-    df = pd.DataFrame({
+    return pd.DataFrame({
         "period": period,
-        "ballot_id": np.repeat([f"{period}-{q.id}-{s:06d}" for s in seq], k * n_items),
-        "respondent_id": np.repeat([f"{q.group}-{s:05d}" for s in range(n_resp)], k * n_items),
+        "ballot_id": np.repeat([f"{period}-{q.id}-{s:06d}" for s in seq], per_ballot),
+        "respondent_id": np.repeat([f"{q.group}-{s:05d}" for s in range(n_resp)], per_ballot),
         "questionnaire": q.id,
         "group": q.group,
-        "unit_id": units.index.to_numpy()[np.repeat(rated.reshape(-1), n_items)],
+        "unit_id": units.index.to_numpy()[np.repeat(rated.reshape(-1), len(q.items))],
         "item": np.tile([i for i, _, _ in q.items], n_resp * k),
         "answer": codes.reshape(-1),
-        "weight": np.repeat(weight, k * n_items),
-        "started": pd.to_datetime(np.repeat(t0, k * n_items), unit="s"),
-        "timestamp": pd.to_datetime(np.repeat(t0 + per_item * k * n_items, k * n_items),
+        "weight": np.repeat(weight, per_ballot),
+        "started": pd.to_datetime(np.repeat(t0, per_ballot), unit="s"),
+        "timestamp": pd.to_datetime(np.repeat(t0 + per_item * per_ballot, per_ballot),
                                     unit="s"),
     })
-    assert len(df) == rows
+
+
+def _questionnaire(q: Q, units: pd.DataFrame, quality: np.ndarray, period: Any,
+                   rng: np.random.Generator, scale_resp: float, ballot_start: int
+                   ) -> pd.DataFrame:
+    """The responses of one questionnaire in one period (see the module docstring)."""
+    if not units["category"].isin(q.categories).any():
+        return pd.DataFrame()
+    rated = _rated_units(q, units, rng, scale_resp)
+    codes = _answer_codes(q, quality, rated, rng)
+    seq = np.arange(len(rated)) + ballot_start
+    df = _ballot_rows(q, units, period, rated, codes, seq, rng)
     # 1% of respondents hand in their form twice (a later copy with a new ballot id)
-    again = np.flatnonzero(rng.random(n_resp) < 0.01)
+    again = np.flatnonzero(rng.random(len(rated)) < 0.01)
     if len(again):
         dup = df[df["ballot_id"].isin([f"{period}-{q.id}-{seq[i]:06d}" for i in again])].copy()
         dup["ballot_id"] = dup["ballot_id"] + "b"
@@ -218,3 +239,11 @@ def simulate_responses(n_units: int = 2000, n_rows: int = 1_000_000, seed: int =
     responses, issued = make_responses(units, [period], quality,
                                        np.random.default_rng(seed + 1), scale)
     return responses, issued, units
+
+
+def simulated_result(n_units: int = 97, n_rows: int = 60_000, seed: int = 0) -> SurveyResult:
+    """About ``n_rows`` demo-like responses over ``n_units`` units (:func:`simulate_responses`),
+    analysed with the demo's settings (:func:`survey_spec`): the survey lab's default input."""
+    responses, issued, units = simulate_responses(n_units, n_rows, seed=seed)
+    cfg = {k: v for k, v in survey_spec().items() if k != "weight"}
+    return analyse(responses, cfg, units=units, issued=issued)

@@ -1,13 +1,14 @@
 """Mutual peer rating (互评): schemes, impartial selection, reliability and a bench.
 
-Modules: :mod:`~evalkit.sources.peer.data` (input and ballot validity),
-:mod:`~evalkit.sources.peer.schemes`
-(registry of scoring schemes), :mod:`~evalkit.sources.peer.selection` (top-k and impartial
-mechanisms), :mod:`~evalkit.sources.peer.reliability` (ICC, Krippendorff's α, rater diagnostics,
-reciprocity), :mod:`~evalkit.sources.peer.simulate` and
-:mod:`~evalkit.sources.peer.bench` (the scheme
-bench), :mod:`~evalkit.sources.peer.source` (the ``peer`` source of ``evaluate``),
-:mod:`~evalkit.sources.peer.plots` (charts and the unit-report section).
+Modules, in pipeline order: :mod:`~evalkit.sources.peer.config` (the ``sources.peer`` section
+and its checks), :mod:`~evalkit.sources.peer.data` (input and ballot validity),
+:mod:`~evalkit.sources.peer.schemes` (one registry of scoring schemes, by family: means,
+rater-bias models, pairwise; and the design checks), :mod:`~evalkit.sources.peer.source` (the
+``peer`` source of ``evaluate``), :mod:`~evalkit.sources.peer.reliability` (ICC,
+Krippendorff's α, rater diagnostics, reciprocity), :mod:`~evalkit.sources.peer.plots` (charts
+and the unit-report section). Beside it: :mod:`~evalkit.sources.peer.selection` (top-k and
+impartial mechanisms), :mod:`~evalkit.sources.peer.simulate` and
+:mod:`~evalkit.sources.peer.bench` (the scheme bench).
 """
 
 from evalkit.sources.peer.plots import PeerSection, bench_chart, report_section

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError
+from evalkit.sources.peer.plots import bench_chart
 from evalkit.sources.peer.schemes import SCHEMES
 from evalkit.sources.peer.selection import SELECTIONS, default_clusters
 from evalkit.sources.peer.simulate import SCALES, SCENARIOS, World, make_world
@@ -372,8 +373,6 @@ def cli_main(argv: list[str]) -> int:
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(headline(tab).to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if a.out:
-        from evalkit.sources.peer.plots import bench_chart
-
         out = Path(a.out)
         out.mkdir(parents=True, exist_ok=True)
         tab.to_csv(out / "peer_bench.csv", index=False)

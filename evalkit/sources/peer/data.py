@@ -30,65 +30,6 @@ from evalkit.sources.peer.schemes import Design
 
 BALLOT = ["period", "round", "rater_id"]
 AUDIT_COLUMNS = ["period", "round", "rater_id", "ratee_id", "rule", "reason", "action"]
-CONFIG_KEYS = {"table", "scheme", "params", "scale", "grades", "missing_labels", "self_rating",
-               "validity", "min_raters", "round"}
-
-
-def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
-    """Problems in a ``sources.peer`` section (each names its YAML path).
-
-    Examples
-    --------
-    >>> [str(p) for p in validate_config({"scale": [100, 0]}, "sources.peer")]
-    ['sources.peer.scale: expected [low, high] with low < high; got [100, 0]']
-    """
-    from evalkit.sources.peer.schemes import SCHEMES
-
-    out: list[EvalkitError] = []
-    for k in sorted(set(config) - CONFIG_KEYS):
-        out.append(SpecError(f"unknown key {k!r}; expected one of {sorted(CONFIG_KEYS)}",
-                             f"{where}.{k}"))
-    key = config.get("scheme", "mean")
-    if key not in SCHEMES:
-        out.append(SpecError(f"unknown peer scheme {key!r}; expected one of {sorted(SCHEMES)}",
-                             f"{where}.scheme"))
-    else:
-        import inspect
-
-        sig = inspect.signature(SCHEMES[key])
-        allowed = [p for p in sig.parameters if p not in ("R", "design")]
-        for p in sorted(set(config.get("params") or {}) - set(allowed)):
-            out.append(SpecError(f"scheme {key!r} has no parameter {p!r}; expected one of "
-                                 f"{allowed}", f"{where}.params.{p}"))
-    scale = config.get("scale", [0, 100])
-    if not (isinstance(scale, list | tuple) and len(scale) == 2
-            and all(isinstance(v, int | float) for v in scale) and scale[0] < scale[1]):
-        out.append(SpecError(f"expected [low, high] with low < high; got {scale!r}",
-                             f"{where}.scale"))
-    grades = config.get("grades")
-    if grades is not None and not (isinstance(grades, Mapping) and grades and all(
-            isinstance(v, int | float) for v in grades.values())):
-        out.append(SpecError("expected a mapping grade label -> points, e.g. {优秀: 95}",
-                             f"{where}.grades"))
-    if config.get("self_rating", "exclude") not in ("exclude", "error"):
-        out.append(SpecError(f"expected 'exclude' or 'error'; got {config['self_rating']!r}",
-                             f"{where}.self_rating"))
-    mr = config.get("min_raters", 1)
-    if not (isinstance(mr, int) and mr >= 1):
-        out.append(SpecError(f"expected an integer ≥ 1; got {mr!r}", f"{where}.min_raters"))
-    val = config.get("validity") or {}
-    for k in sorted(set(val) - {"same_score", "max_share", "min_items"}):
-        out.append(SpecError(f"unknown rule {k!r}; expected same_score, max_share, min_items",
-                             f"{where}.validity.{k}"))
-    for lab, share in (val.get("max_share") or {}).items():
-        if not (isinstance(share, int | float) and 0 < share <= 1):
-            out.append(SpecError(f"expected a share in (0, 1]; got {share!r}",
-                                 f"{where}.validity.max_share.{lab}"))
-        if not isinstance(grades, Mapping) or lab not in grades:
-            out.append(SpecError(f"{lab!r} is not a grade of {where}.grades; max_share limits "
-                                 "the share of one grade on a ballot",
-                                 f"{where}.validity.max_share.{lab}"))
-    return out
 
 
 @dataclass
@@ -104,6 +45,103 @@ def _loc(key: str, idx: Any, col: str) -> str:
         return f"{key}, row {int(idx) + 2}, column {col!r}"
     except (TypeError, ValueError):
         return f"{key}, row {idx}, column {col!r}"
+
+
+def _long_table(df: pd.DataFrame, grades: Any, key: str) -> pd.DataFrame:
+    """A copy of ``df`` with every column of a rating table (defaults filled in), ids as text."""
+    d = df.copy()
+    need = ["rater_id", "ratee_id", "grade" if grades else "score"]
+    miss = [c for c in need if c not in d.columns]
+    if miss:
+        raise TableError(f"missing column(s) {miss}; expected rater_id, rater_unit, "
+                         f"rater_group, ratee_id and {'grade' if grades else 'score'}", key)
+    for col, default in (("period", ""), ("round", 1), ("rater_unit", pd.NA),
+                         ("rater_group", "all")):
+        if col not in d.columns:
+            d[col] = default
+    d["rater_id"] = d["rater_id"].astype("string")
+    d["ratee_id"] = d["ratee_id"].astype("string")
+    d["rater_unit"] = d["rater_unit"].astype("string")
+    d["rater_group"] = d["rater_group"].astype("string").fillna("all")
+    return d
+
+
+def _audited(d: pd.DataFrame, mask: pd.Series, rule: str, reason: str | pd.Series
+             ) -> list[pd.DataFrame]:
+    """The rows of ``d`` under ``mask`` as audit rows (none when the mask is empty)."""
+    if not mask.any():
+        return []
+    return [d.loc[mask, ["period", "round", "rater_id", "ratee_id"]].assign(
+        rule=rule, reason=reason if isinstance(reason, str) else reason[mask],
+        action="excluded")]
+
+
+def _scores(d: pd.DataFrame, raw: pd.Series, text: pd.Series, unknown: pd.Series,
+            config: Mapping[str, Any], labels: set[str], key: str,
+            problems: list[EvalkitError]) -> pd.Series:
+    """The rating of each row (``raw``, and ``text`` its stripped text): a grade's points or a
+    number within the scale (NaN when unknown); a grade not in the grade map or a score off
+    the scale is a problem."""
+    grades = config.get("grades")
+    if grades:
+        gmap = {str(k): float(v) for k, v in grades.items()}
+        score = text.map(gmap)
+        for i in d.index[score.isna() & ~unknown][:5]:
+            problems.append(TableError(f"grade {text[i]!r} is not in the grade map; expected "
+                                       f"one of {list(gmap)} or {sorted(labels)}",
+                                       _loc(key, i, "grade")))
+        return score.astype(float)
+    num = pd.to_numeric(text.where(~unknown), errors="coerce")
+    for i in d.index[num.isna() & ~unknown][:5]:
+        problems.append(TableError(f"score {raw[i]!r} is not a number; expected a number "
+                                   f"or one of {sorted(labels)}", _loc(key, i, "score")))
+    lo, hi = (float(v) for v in config.get("scale", [0, 100]))
+    out = (num < lo) | (num > hi)
+    for i in d.index[out.fillna(False)][:5]:
+        problems.append(TableError(f"score {num[i]:g} is outside the scale [{lo:g}, "
+                                   f"{hi:g}]", _loc(key, i, "score")))
+    return num.astype(float)
+
+
+def _unit_problems(d: pd.DataFrame, units: pd.Index | None, selfr: pd.Series,
+                   self_rating: str, key: str) -> list[EvalkitError]:
+    """Unknown ratees or raters' units, and self-ratings when they are an error."""
+    problems: list[EvalkitError] = []
+    if units is not None:
+        known = set(map(str, units))
+        for col in ("ratee_id", "rater_unit"):
+            badu = ~d[col].isna() & ~d[col].isin(known)
+            for i in d.index[badu.fillna(False)][:5]:
+                problems.append(TableError(f"unknown unit {d.at[i, col]!r}; expected a unit_id "
+                                           "of the units table", _loc(key, i, col)))
+    if self_rating == "error":
+        for i in d.index[selfr][:5]:
+            problems.append(TableError(f"rater {d.at[i, 'rater_id']!r} of unit "
+                                       f"{d.at[i, 'ratee_id']!r} rates its own unit; expected "
+                                       "no self-ratings (or self_rating: exclude)",
+                                       _loc(key, i, "ratee_id")))
+    return problems
+
+
+def _void_ballots(d: pd.DataFrame, validity: Mapping[str, Any], grades: Any) -> pd.Series:
+    """Per row, why its ballot is void (``''``: valid): the ``same_score`` and ``max_share``
+    rules, the first that applies."""
+    g = d.groupby(BALLOT, sort=False, dropna=False)["score"]
+    void = pd.Series("", index=d.index, dtype="string")
+    if validity.get("same_score"):
+        n = g.transform("size")
+        flat = (g.transform("nunique") == 1) & (n >= int(validity.get("min_items", 3)))
+        void = void.mask(flat & (void == ""), "every ratee has the same score")
+    for lab, share in (validity.get("max_share") or {}).items():
+        pts = float(grades[lab]) if grades and lab in grades else None
+        if pts is None:
+            raise SpecError(f"max_share names {lab!r}, which is not a grade in grades",
+                            f"sources.peer.validity.max_share.{lab}")
+        hit = (d["score"] == pts).astype(float).groupby([d[c] for c in BALLOT], sort=False,
+                                                          dropna=False).transform("mean")
+        void = void.mask((hit > float(share)) & (void == ""),
+                         f"more than {share:.0%} of the ballot is {lab}")
+    return void
 
 
 def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index | None = None,
@@ -126,6 +164,8 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
        ``max_share: {label: share}`` voids a ballot giving more than ``share`` of its ratings
        the grade ``label`` (forced distribution, e.g. at most 30 % 优秀).
 
+    Problems of rules 2–5 are collected and raised together.
+
     Returns
     -------
     Ratings
@@ -140,72 +180,20 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
     >>> r.long["score"].tolist(), r.audit["rule"].tolist()
     ([85.0], ['unknown_label', 'self_rating'])
     """
-    problems: list[EvalkitError] = []
-    d = df.copy()
     grades = config.get("grades")
-    need = ["rater_id", "ratee_id", "grade" if grades else "score"]
-    miss = [c for c in need if c not in d.columns]
-    if miss:
-        raise TableError(f"missing column(s) {miss}; expected rater_id, rater_unit, "
-                         f"rater_group, ratee_id and {'grade' if grades else 'score'}", key)
-    for col, default in (("period", ""), ("round", 1), ("rater_unit", pd.NA),
-                         ("rater_group", "all")):
-        if col not in d.columns:
-            d[col] = default
-    d["rater_id"] = d["rater_id"].astype("string")
-    d["ratee_id"] = d["ratee_id"].astype("string")
-    d["rater_unit"] = d["rater_unit"].astype("string")
-    d["rater_group"] = d["rater_group"].astype("string").fillna("all")
+    d = _long_table(df, grades, key)
     labels = {str(x) for x in config.get("missing_labels", ["不了解"])}
-    audit: list[pd.DataFrame] = []
-
-    def _audit(mask: pd.Series, rule: str, reason: str | pd.Series) -> None:
-        if mask.any():
-            audit.append(d.loc[mask, ["period", "round", "rater_id", "ratee_id"]].assign(
-                rule=rule, reason=reason if isinstance(reason, str) else reason[mask],
-                action="excluded"))
-
     raw = d["grade"] if grades else d["score"]
     text = raw.astype("string").str.strip()
     unknown = text.isin(labels) | raw.isna()
-    _audit(unknown & ~raw.isna(), "unknown_label", "rater does not know the unit (不了解)")
-    if grades:
-        gmap = {str(k): float(v) for k, v in grades.items()}
-        score = text.map(gmap)
-        bad = score.isna() & ~unknown
-        for i in d.index[bad][:5]:
-            problems.append(TableError(f"grade {text[i]!r} is not in the grade map; expected "
-                                       f"one of {list(gmap)} or {sorted(labels)}",
-                                       _loc(key, i, "grade")))
-        d["score"] = score.astype(float)
-    else:
-        num = pd.to_numeric(text.where(~unknown), errors="coerce")
-        bad = num.isna() & ~unknown
-        for i in d.index[bad][:5]:
-            problems.append(TableError(f"score {raw[i]!r} is not a number; expected a number "
-                                       f"or one of {sorted(labels)}", _loc(key, i, "score")))
-        lo, hi = (float(v) for v in config.get("scale", [0, 100]))
-        out = (num < lo) | (num > hi)
-        for i in d.index[out.fillna(False)][:5]:
-            problems.append(TableError(f"score {num[i]:g} is outside the scale [{lo:g}, "
-                                       f"{hi:g}]", _loc(key, i, "score")))
-        d["score"] = num.astype(float)
-    if units is not None:
-        known = set(map(str, units))
-        for col in ("ratee_id", "rater_unit"):
-            badu = ~d[col].isna() & ~d[col].isin(known)
-            for i in d.index[badu.fillna(False)][:5]:
-                problems.append(TableError(f"unknown unit {d.at[i, col]!r}; expected a unit_id "
-                                           "of the units table", _loc(key, i, col)))
+    audit = _audited(d, unknown & ~raw.isna(), "unknown_label",
+                     "rater does not know the unit (不了解)")
+    problems: list[EvalkitError] = []
+    d["score"] = _scores(d, raw, text, unknown, config, labels, key, problems)
     selfr = (d["rater_unit"] == d["ratee_id"]).fillna(False)
-    if config.get("self_rating", "exclude") == "error":
-        for i in d.index[selfr][:5]:
-            problems.append(TableError(f"rater {d.at[i, 'rater_id']!r} of unit "
-                                       f"{d.at[i, 'ratee_id']!r} rates its own unit; expected "
-                                       "no self-ratings (or self_rating: exclude)",
-                                       _loc(key, i, "ratee_id")))
+    problems += _unit_problems(d, units, selfr, config.get("self_rating", "exclude"), key)
     raise_all(problems, "problems in the peer ratings")
-    _audit(selfr & ~unknown, "self_rating", "a unit may not rate itself")
+    audit += _audited(d, selfr & ~unknown, "self_rating", "a unit may not rate itself")
     d = d[~unknown & ~selfr]
     dup = d.duplicated([*BALLOT, "ratee_id"], keep=False)
     if dup.any():
@@ -213,27 +201,9 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
         raise TableError(f"rater {d.at[i, 'rater_id']!r} rates {d.at[i, 'ratee_id']!r} more "
                          "than once on one ballot; expected one rating per ratee per round",
                          _loc(key, i, "ratee_id"))
-    # ballot rules
-    val = config.get("validity") or {}
-    g = d.groupby(BALLOT, sort=False, dropna=False)["score"]
-    void = pd.Series("", index=d.index, dtype="string")
-    if val.get("same_score"):
-        n = g.transform("size")
-        flat = (g.transform("nunique") == 1) & (n >= int(val.get("min_items", 3)))
-        void = void.mask(flat & (void == ""), "every ratee has the same score")
-    for lab, share in (val.get("max_share") or {}).items():
-        pts = float(grades[lab]) if grades and lab in grades else None
-        if pts is None:
-            raise SpecError(f"max_share names {lab!r}, which is not a grade in grades",
-                            f"sources.peer.validity.max_share.{lab}")
-        hit = (d["score"] == pts).astype(float).groupby([d[c] for c in BALLOT], sort=False,
-                                                          dropna=False).transform("mean")
-        over = hit > float(share)
-        void = void.mask(over & (void == ""), f"more than {share:.0%} of the ballot is {lab}")
-    bad = void != ""
-    if bad.any():
-        _audit(bad, "invalid_ballot", void)
-    d = d[~bad]
+    void = _void_ballots(d, config.get("validity") or {}, grades)
+    audit += _audited(d, void != "", "invalid_ballot", void)
+    d = d[void == ""]
     cols = ["period", "round", "rater_id", "rater_unit", "rater_group", "ratee_id", "score"]
     aud = pd.concat(audit, ignore_index=True) if audit else pd.DataFrame(
         columns=AUDIT_COLUMNS)

@@ -15,40 +15,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.figures import TableFigure
-
-LABELS = {
-    "scheme": ("计分方法", "Scheme"), "score": ("互评得分", "Peer score"),
-    "n_raters": ("评价人数", "Raters"), "mean": ("平均分", "Mean"), "sd": ("标准差", "SD"),
-    "min": ("最低分", "Min"), "max": ("最高分", "Max"), "median": ("中位数", "Median"),
-    "group": ("评价方", "Raters' group"), "all": ("全部", "All"),
-    "rating": ("收到的评分", "Ratings received"),
-    "cat_median": ("同类单位中位数", "Category median"),
-    "all_median": ("全部单位中位数", "Median of all units"),
-    "township": ("乡镇", "Townships"), "dept": ("部门", "Departments"),
-    "leader": ("领导", "Leaders"),
-}
-METRIC_LABELS = {"tau": "Kendall τ to truth", "rmse": "RMSE (z-units) to truth",
-                 "top_k": "top-k precision", "bottom_k": "bottom-k precision",
-                 "bloc_gain": "bloc rank gain (places)", "impartiality": "impartiality violations"}
+from evalkit.core.figures import TableFigure, setup_matplotlib
+from evalkit.core.labels import label_or, t
 
 
 def _lab(key: str, lang: str) -> str:
-    zh, en = LABELS.get(key, (key, key))
-    return zh if lang == "zh" else en
+    """The label ``peer_<key>`` of :data:`evalkit.core.labels.LABELS` in ``lang``."""
+    return t(f"peer_{key}", lang)
 
 
-def _setup() -> None:
-    try:
-        from evalkit.core.figures import setup_matplotlib
-
-        setup_matplotlib()
-    except ImportError:  # pragma: no cover - report package absent
-        pass
+def _group_label(group: str, lang: str) -> str:
+    """A rater group's label (townships, departments, leaders, all), else its id."""
+    return label_or(f"peer_group_{group}", lang, group)
 
 
 def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
-                design: str = "full", scale: str = "100") -> Any:
+                design: str = "full", scale: str = "100", lang: str = "en") -> Any:
     """Dot-and-interval chart of ``metric``: schemes (rows) × scenarios (panels).
 
     Parameters
@@ -59,6 +41,8 @@ def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
         One of ``tau, rmse, top_k, bottom_k, bloc_gain, impartiality``.
     n, design, scale
         The cell to draw (default: the largest ``n``).
+    lang : {'en', 'zh'}
+        Language of the axis label.
 
     Returns
     -------
@@ -72,19 +56,19 @@ def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
     >>> len(fig.axes)
     1
     """
-    _setup()
+    setup_matplotlib()
     import matplotlib.pyplot as plt
 
     n = int(tab["n"].max()) if n is None else n
-    t = tab[(tab["metric"] == metric) & (tab["n"] == n) & (tab["design"] == design)
-            & (tab["scale"] == scale)].dropna(subset=["value"])
-    scen = list(dict.fromkeys(t["scenario"]))
+    sel = tab[(tab["metric"] == metric) & (tab["n"] == n) & (tab["design"] == design)
+              & (tab["scale"] == scale)].dropna(subset=["value"])
+    scen = list(dict.fromkeys(sel["scenario"]))
     schemes = list(dict.fromkeys(tab["scheme"]))[::-1]
     fig, axes = plt.subplots(1, max(len(scen), 1), figsize=(2.2 * max(len(scen), 1) + 1.2, 4.8),
                              sharey=True, squeeze=False)
     y = {s: i for i, s in enumerate(schemes)}
     for ax, sc in zip(axes[0], scen, strict=False):
-        g = t[t["scenario"] == sc]
+        g = sel[sel["scenario"] == sc]
         yy = g["scheme"].map(y).to_numpy()
         ax.errorbar(g["value"], yy, xerr=1.96 * g["se"].fillna(0), fmt="o", ms=3.5,
                     color="#1f5f8b", ecolor="#8fb3cf", capsize=0)
@@ -95,8 +79,9 @@ def bench_chart(tab: pd.DataFrame, metric: str = "tau", n: int | None = None,
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", lw=0.3)
     axes[0][0].set_yticks(range(len(schemes)), schemes)
-    fig.supxlabel(f"{METRIC_LABELS.get(metric, metric)} (n = {n}, {design}, scale {scale}; "
-                  "dashed: mean)", fontsize=9)
+    label = label_or(f"peer_metric_{metric}", lang, metric)
+    fig.supxlabel(t("peer_bench_axis", lang, metric=label, n=n, design=design, scale=scale),
+                  fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -113,6 +98,49 @@ def _period_rows(df: pd.DataFrame, period: Any) -> pd.DataFrame:
         return df
     p = df["period"].astype(str)
     return df[p == (str(period) if period is not None else p.max())]
+
+
+def _section_table(me: pd.Series, mine: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """One row for all raters (the unit's score under the scheme) and one per rater group."""
+    cols = ("group", "scheme", "score", "n_raters", "mean", "sd", "min", "max")
+    score = round(float(me["score"]), 2) if pd.notna(me["score"]) else None
+    rows = [(_group_label("all", lang), me["scheme"], score, int(me["n_raters"]), me["mean"],
+             me["sd"], me["min"], me["max"])]
+    rows += [(_group_label(str(g["rater_group"]), lang), "", None, int(g["n"]), g["mean"],
+              g["sd"], g["min"], g["max"]) for _, g in mine.iterrows()]
+    return pd.DataFrame([{_lab(c, lang): v for c, v in zip(cols, r, strict=True)}
+                         for r in rows]).round(2)
+
+
+def _received_chart(tabs: Mapping[str, pd.DataFrame], units: pd.DataFrame, mine: pd.DataFrame,
+                    unit_id: str, lang: str, period: Any) -> Any:
+    """Box plot per rater group of the ratings the unit received, with the median mean rating
+    of its category (of all units when the Results have no ``totals``) as a reference."""
+    setup_matplotlib()
+    import matplotlib.pyplot as plt
+
+    stats = [{"label": _group_label(str(g["rater_group"]), lang), "whislo": g["min"],
+              "q1": g["q1"], "med": g["median"], "q3": g["q3"], "whishi": g["max"],
+              "fliers": []} for _, g in mine.iterrows()]
+    fig, ax = plt.subplots(figsize=(5.5, 0.6 + 0.55 * max(len(stats), 1)))
+    if stats:
+        ax.bxp(stats, orientation="horizontal", showfliers=False, widths=0.5,
+               patch_artist=True, boxprops={"facecolor": "#cfe0ee", "edgecolor": "#1f5f8b"},
+               medianprops={"color": "#1f5f8b"})
+    peers, ref_label = units, "all_median"
+    if "totals" in tabs and "category" in tabs["totals"].columns:
+        tot = _period_rows(tabs["totals"], period)
+        cat = tot.loc[tot["unit_id"].astype(str) == str(unit_id), "category"]
+        if len(cat):
+            same = tot.loc[tot["category"] == cat.iloc[0], "unit_id"].astype(str)
+            peers, ref_label = units[units["unit_id"].astype(str).isin(same)], "cat_median"
+    ref = float(np.nanmedian(peers["mean"].to_numpy(dtype=float)))
+    ax.axvline(ref, color="#c0392b", ls="--", lw=0.9, label=_lab(ref_label, lang))
+    ax.set_xlabel(_lab("rating", lang))
+    ax.legend(fontsize=8, loc="lower left", frameon=False)
+    fig.tight_layout()
+    plt.close(fig)  # detached from pyplot: no leak over many reports in one kernel
+    return fig
 
 
 def report_section(results: Any, unit_id: str, lang: str = "zh",
@@ -158,40 +186,5 @@ def report_section(results: Any, unit_id: str, lang: str = "zh",
     mine = rec[rec["unit_id"].astype(str) == str(unit_id)]
     if me.empty or int(me["n_raters"].iloc[0]) == 0:
         return None
-    r = me.iloc[0]
-    rows = [{_lab("group", lang): _lab("all", lang), _lab("scheme", lang): r["scheme"],
-             _lab("score", lang): round(float(r["score"]), 2) if pd.notna(r["score"]) else None,
-             _lab("n_raters", lang): int(r["n_raters"]), _lab("mean", lang): r["mean"],
-             _lab("sd", lang): r["sd"], _lab("min", lang): r["min"], _lab("max", lang): r["max"]}]
-    for _, g in mine.iterrows():
-        rows.append({_lab("group", lang): _lab(str(g["rater_group"]), lang),
-                     _lab("scheme", lang): "", _lab("score", lang): None,
-                     _lab("n_raters", lang): int(g["n"]), _lab("mean", lang): g["mean"],
-                     _lab("sd", lang): g["sd"], _lab("min", lang): g["min"],
-                     _lab("max", lang): g["max"]})
-    table = pd.DataFrame(rows).round(2)
-    _setup()
-    import matplotlib.pyplot as plt
-
-    stats = [{"label": _lab(str(g["rater_group"]), lang), "whislo": g["min"], "q1": g["q1"],
-              "med": g["median"], "q3": g["q3"], "whishi": g["max"], "fliers": []}
-             for _, g in mine.iterrows()]
-    fig, ax = plt.subplots(figsize=(5.5, 0.6 + 0.55 * max(len(stats), 1)))
-    if stats:
-        ax.bxp(stats, orientation="horizontal", showfliers=False, widths=0.5,
-               patch_artist=True, boxprops={"facecolor": "#cfe0ee", "edgecolor": "#1f5f8b"},
-               medianprops={"color": "#1f5f8b"})
-    peers, ref_label = units, "all_median"
-    if "totals" in tabs and "category" in tabs["totals"].columns:
-        tot = _period_rows(tabs["totals"], period)
-        cat = tot.loc[tot["unit_id"].astype(str) == str(unit_id), "category"]
-        if len(cat):
-            same = tot.loc[tot["category"] == cat.iloc[0], "unit_id"].astype(str)
-            peers, ref_label = units[units["unit_id"].astype(str).isin(same)], "cat_median"
-    ref = float(np.nanmedian(peers["mean"].to_numpy(dtype=float)))
-    ax.axvline(ref, color="#c0392b", ls="--", lw=0.9, label=_lab(ref_label, lang))
-    ax.set_xlabel(_lab("rating", lang))
-    ax.legend(fontsize=8, loc="lower left", frameon=False)
-    fig.tight_layout()
-    plt.close(fig)  # detached from pyplot: no leak over many reports in one kernel
-    return PeerSection(table, fig)
+    return PeerSection(_section_table(me.iloc[0], mine, lang),
+                       _received_chart(tabs, units, mine, unit_id, lang, period))

@@ -20,7 +20,8 @@ import numpy as np
 
 from evalkit.core.errors import MethodError
 from evalkit.core.registry import Registry
-from evalkit.sources.peer.schemes import SCHEMES, Design, _batch, _rater_unit, _safe_div, _unbatch
+from evalkit.sources.peer.schemes import SCHEMES
+from evalkit.sources.peer.schemes.base import Design, as_batch, rater_units, safe_div, unbatch
 
 SELECTIONS = Registry("peer selection mechanism")
 
@@ -56,13 +57,13 @@ def default_clusters(n: int, n_clusters: int = 4) -> np.ndarray:
 
 
 def _cluster_setup(R: Any, design: Design | None, clusters: Any, key: str):
-    A, lead = _batch(R)
+    A, lead = as_batch(R)
     _, m, n = A.shape
     cl = default_clusters(n) if clusters is None else np.asarray(clusters)
     if cl.shape != (n,):
         raise MethodError(f"clusters has shape {cl.shape}; expected ({n},)", f"{key}.clusters")
     labels, cl = np.unique(cl, return_inverse=True)
-    ru = _rater_unit(design, m, n, key)
+    ru = rater_units(design, m, n, key)
     rater_cl = np.where(ru >= 0, cl[np.maximum(ru, 0)], -1)
     outside = rater_cl[:, None] != cl[None, :]  # rater may rate this ratee
     return A, lead, cl, len(labels), outside
@@ -93,9 +94,9 @@ def top_k(R: Any, k: int, design: Design | None = None, clusters: Any = None,
     >>> top_k(np.array([[np.nan, 1, 2.0], [3, np.nan, 1], [2, 3, np.nan]]), 1).tolist()
     [1.0, 0.0, 0.0]
     """
-    A, lead = _batch(R)
+    A, lead = as_batch(R)
     s = SCHEMES.get(scheme, "selection.scheme")(A, design, **(params or {}))
-    return _unbatch(_top_k_mask(s, k), lead)
+    return unbatch(_top_k_mask(s, k), lead)
 
 
 def _cluster_quotas(n_per: np.ndarray, k: int) -> np.ndarray:
@@ -128,10 +129,10 @@ def partition(R: Any, k: int, design: Design | None = None, clusters: Any = None
     A, lead, cl, C, outside = _cluster_setup(R, design, clusters, "partition")
     Ao = np.where(outside[None], A, np.nan)
     obs = ~np.isnan(Ao)
-    s = _safe_div(np.where(obs, Ao, 0.0).sum(1), obs.sum(1))
+    s = safe_div(np.where(obs, Ao, 0.0).sum(1), obs.sum(1))
     kc = _cluster_quotas(np.bincount(cl, minlength=C), int(k))
     rank = _rank_in_cluster(s, cl)
-    return _unbatch((rank < kc[cl][None, :]).astype(float), lead)
+    return unbatch((rank < kc[cl][None, :]).astype(float), lead)
 
 
 def dollar_shares(R: Any, design: Design | None = None, clusters: Any = None,
@@ -161,7 +162,7 @@ def dollar_shares(R: Any, design: Design | None = None, clusters: Any = None,
     voters = (cnt[..., 0] > 0).sum(1, keepdims=True)
     onehot = (cl[:, None] == np.arange(C)[None, :]).astype(float)
     share = dollars.sum(1) @ onehot / np.maximum(voters, 1)
-    recv = _safe_div(dollars.sum(1), obs.sum(1))
+    recv = safe_div(dollars.sum(1), obs.sum(1))
     return share, recv, cl
 
 
@@ -187,14 +188,14 @@ def dollar_partition(R: Any, k: int, design: Design | None = None, clusters: Any
     >>> dollar_partition(R, 2, clusters=[0, 0, 1, 1]).round(3).tolist()
     [0.0, 1.0, 1.0, 0.0]
     """
-    A, lead = _batch(R)
+    A, lead = as_batch(R)
     share, recv, cl = dollar_shares(A, design, clusters, floor)
     q = np.minimum(int(k) * share, np.bincount(cl)[None, :])
     rank = _rank_in_cluster(recv, cl)
     qj = q[:, cl]
     fl = np.floor(qj + 1e-12)
     p = np.where(rank < fl, 1.0, np.where(rank == fl, qj - fl, 0.0))
-    return _unbatch(np.clip(p, 0.0, 1.0), lead)
+    return unbatch(np.clip(p, 0.0, 1.0), lead)
 
 
 def draw_dollar_partition(R: Any, k: int, rng: np.random.Generator,
@@ -214,7 +215,7 @@ def draw_dollar_partition(R: Any, k: int, rng: np.random.Generator,
     >>> draw_dollar_partition(R, 2, np.random.default_rng(0), clusters=[0, 0, 1, 1]).tolist()
     [0.0, 1.0, 1.0, 0.0]
     """
-    A, lead = _batch(R)
+    A, lead = as_batch(R)
     share, recv, cl = dollar_shares(A, design, clusters, floor)
     q = np.minimum(int(k) * share, np.bincount(cl)[None, :])
     fl = np.floor(q + 1e-12)
@@ -224,7 +225,7 @@ def draw_dollar_partition(R: Any, k: int, rng: np.random.Generator,
     extra = (np.floor(F - u + 1.0 - 1e-12) - np.floor(F0 - u + 1.0 - 1e-12)) > 0
     quota = fl + extra
     rank = _rank_in_cluster(recv, cl)
-    return _unbatch((rank < quota[:, cl]).astype(float), lead)
+    return unbatch((rank < quota[:, cl]).astype(float), lead)
 
 
 def impartiality_violations(R: Any, k: int, mechanism: str, units: np.ndarray,
@@ -245,7 +246,7 @@ def impartiality_violations(R: Any, k: int, mechanism: str, units: np.ndarray,
     ...                              clusters=[0, 1, 1]))
     False
     """
-    A, lead = _batch(R)
+    A, lead = as_batch(R)
     B = A.shape[0]
     func = SELECTIONS.get(mechanism, "selection.mechanism")
     A2 = A.copy()

@@ -39,7 +39,8 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, MethodError
 from evalkit.sources.base import SourceOutput, period_rows, register_source
-from evalkit.sources.peer.data import Matrix, prepare_ratings, to_matrix, validate_config
+from evalkit.sources.peer.config import validate_config
+from evalkit.sources.peer.data import Matrix, prepare_ratings, to_matrix
 from evalkit.sources.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
 from evalkit.sources.peer.schemes import SCHEMES, Design, check_design, components
 

@@ -36,80 +36,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.sources.survey.cells import CellStats, cell_stats
 from evalkit.sources.survey.codebook import Codebook
 from evalkit.sources.survey.intervals import MEAN_INTERVALS, rate_interval
 from evalkit.sources.survey.responses import BLANK, DONT_KNOW, SUBSTANTIVE, Encoded
-
-
-@dataclass
-class Clusters:
-    """Per respondent-in-cell sums, for the bootstrap: cell, Σ w·points, Σ w (= w·M)."""
-
-    cell: np.ndarray
-    wy: np.ndarray
-    wm: np.ndarray
-
-
-@dataclass
-class CellStats:
-    """Per-cell estimates (arrays of one length, the number of cells)."""
-
-    n: np.ndarray
-    n_answers: np.ndarray
-    n_eff: np.ndarray
-    rate: np.ndarray
-    mean: np.ndarray
-    se: np.ndarray
-    clusters: Clusters | None = None
-
-
-def cell_stats(cell: np.ndarray, ballot: np.ndarray, w: np.ndarray, sat: np.ndarray,
-               pts: np.ndarray, n_cells: int, one_per_ballot: bool = False) -> CellStats:
-    """Ratio estimates with respondent clustering, vectorised over cells.
-
-    Parameters
-    ----------
-    cell, ballot : int arrays, one entry per valid answer
-    w : float array
-        Weight of the answer's respondent in this cell (constant within cell × ballot).
-    sat, pts : float arrays
-        1.0 if satisfied, else 0.0; points (0–100).
-    one_per_ballot : bool
-        The caller guarantees one answer per cell × ballot (skips the clustering step).
-
-    Returns
-    -------
-    CellStats
-        ``rate`` and ``mean`` are ratio estimators Σ w·y / Σ w; ``se`` of the mean is the
-        linearised, respondent-clustered standard error
-        √( n/(n−1) · Σ_k (w_k (Y_k − mean·M_k))² ) / Σ_k w_k M_k, which for one answer per
-        respondent and no weights is s/√n.
-    """
-    if one_per_ballot:
-        kc, m, ys, yp, wk = cell, np.ones(len(cell)), sat, pts, w
-    else:
-        nb = int(ballot.max()) + 1 if len(ballot) else 1
-        k, uniq = pd.factorize(cell.astype(np.int64) * nb + ballot, sort=False)
-        kc = (uniq // nb).astype(np.int64)
-        nk = len(uniq)
-        m = np.bincount(k, minlength=nk).astype(float)
-        ys = np.bincount(k, weights=sat, minlength=nk)
-        yp = np.bincount(k, weights=pts, minlength=nk)
-        wk = np.zeros(nk)
-        wk[k] = w  # constant within cluster
-    u = wk * m
-    su = np.bincount(kc, weights=u, minlength=n_cells)
-    su2 = np.bincount(kc, weights=u * u, minlength=n_cells)
-    n = np.bincount(kc, minlength=n_cells).astype(float)
-    n_ans = np.bincount(kc, weights=m, minlength=n_cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(su2 > 0, su * su / su2, 0.0)
-        rate = np.bincount(kc, weights=wk * ys, minlength=n_cells) / su
-        mean = np.bincount(kc, weights=wk * yp, minlength=n_cells) / su
-        z = wk * yp - mean[kc] * u
-        var = n / (n - 1) * np.bincount(kc, weights=z * z, minlength=n_cells) / (su * su)
-    se = np.sqrt(np.where(n > 1, var, np.nan))
-    return CellStats(n, n_ans, n_eff, rate, mean, se, Clusters(kc, wk * yp, u))
 
 
 def with_intervals(s: CellStats, rate_method: str = "wilson", mean_method: str = "t",
@@ -139,104 +69,166 @@ class Aggregates:
     by_unit: pd.DataFrame
 
 
-def aggregate(enc: Encoded, keep: np.ndarray, codebook: Codebook, *, rate_method: str = "wilson",
-              mean_method: str = "t", level: float = 0.95, min_n: float = 5,
-              reps: int = 999, seed: int = 0) -> Aggregates:
-    """Aggregate the kept ballots of ``enc`` (see the module docstring for the formulas)."""
-    opts = {"reps": reps, "seed": seed}
-    units = enc.units
-    nu = len(units)
+@dataclass
+class _Rows:
+    """The answers of the kept ballots, per row of the responses: the group's position among
+    the aggregated groups, the respondent's weight and the masks of each answer kind."""
+
+    groups: pd.Index
+    declared_w: np.ndarray  # the spec's weight of each group (1 when groups are not declared)
+    grp: np.ndarray
+    wrow: np.ndarray
+    sub: np.ndarray
+    dk: np.ndarray
+    blank: np.ndarray
+
+
+def _rows(enc: Encoded, keep: np.ndarray, codebook: Codebook) -> _Rows:
     groups = pd.Index(list(codebook.groups)) if codebook.groups else enc.groups
-    ng = len(groups)
     gpos = groups.get_indexer(enc.groups)  # enc group code → position in ``groups``
     declared_w = np.array([codebook.groups[g].weight if codebook.groups else 1.0
                            for g in groups], dtype=float)
-
     kept = keep[enc.ballot] & (enc.unit >= 0)
-    grp = gpos[enc.group] if len(gpos) else enc.group
-    wrow = enc.ballot_weight[enc.ballot]
-    sub = kept & (enc.kind == SUBSTANTIVE)
-    dk = kept & (enc.kind == DONT_KNOW)
-    blank = kept & (enc.kind == BLANK)
-    nqi = max(len(enc.qitems), 1)
+    return _Rows(groups, declared_w, gpos[enc.group] if len(gpos) else enc.group,
+                 enc.ballot_weight[enc.ballot], kept & (enc.kind == SUBSTANTIVE),
+                 kept & (enc.kind == DONT_KNOW), kept & (enc.kind == BLANK))
 
-    # -- unit × group × item ---------------------------------------------------------------
-    full_i = (enc.unit.astype(np.int64) * ng + grp) * nqi + enc.qitem
+
+def _by_item(enc: Encoded, r: _Rows, opts: dict[str, Any]) -> pd.DataFrame:
+    """Unit × group × item: one row per cell with at least one kept answer."""
+    ng, nqi = len(r.groups), max(len(enc.qitems), 1)
+    kept = r.sub | r.dk | r.blank
+    full_i = (enc.unit.astype(np.int64) * ng + r.grp) * nqi + enc.qitem
     ci, cu = pd.factorize(full_i[kept], sort=True)
     n_ci = len(cu)
     cell_i = np.full(len(full_i), -1, dtype=np.int64)
     cell_i[kept] = ci
-    si = cell_stats(cell_i[sub], enc.ballot[sub], wrow[sub], enc.sat[sub], enc.points[sub], n_ci,
-                    one_per_ballot=True)
-    it_cols = with_intervals(si, rate_method, mean_method, level, min_n, **opts)
-    qi = cu % nqi
-    ug = cu // nqi
-    by_item = pd.DataFrame({
-        "unit_id": units.to_numpy()[ug // ng],
-        "group": groups.to_numpy()[ug % ng],
+    sub = r.sub
+    si = cell_stats(cell_i[sub], enc.ballot[sub], r.wrow[sub], enc.sat[sub], enc.points[sub],
+                    n_ci, one_per_ballot=True)
+    qi, ug = cu % nqi, cu // nqi
+    return pd.DataFrame({
+        "unit_id": enc.units.to_numpy()[ug // ng],
+        "group": r.groups.to_numpy()[ug % ng],
         "questionnaire": enc.qitems["questionnaire"].to_numpy()[qi],
         "item": enc.qitems["item"].to_numpy()[qi],
         "item_label": enc.qitems["label"].to_numpy()[qi],
         "item_label_en": enc.qitems["label_en"].to_numpy()[qi],
         "scale": enc.qitems["scale"].to_numpy()[qi],
-        **it_cols,
-        "n_dont_know": np.bincount(cell_i[dk], minlength=n_ci),
-        "n_blank": np.bincount(cell_i[blank], minlength=n_ci),
+        **with_intervals(si, **opts),
+        "n_dont_know": np.bincount(cell_i[r.dk], minlength=n_ci),
+        "n_blank": np.bincount(cell_i[r.blank], minlength=n_ci),
     })
 
-    # -- unit × group (dense grid) ---------------------------------------------------------
+
+@dataclass
+class _GroupLevel:
+    """Unit × group (a dense grid, units major): estimates and the effective group weights."""
+
+    table: pd.DataFrame
+    stats: CellStats
+    cell: np.ndarray  # the unit × group cell of each row of the responses
+    avail: np.ndarray  # the group is used for the unit (responses, not suppressed, weight > 0)
+    eff: np.ndarray  # the effective weight W̃_g of the group in the unit
+    total: np.ndarray  # per unit: Σ of the available groups' declared weights
+
+
+def _by_group(enc: Encoded, r: _Rows, codebook: Codebook, opts: dict[str, Any]) -> _GroupLevel:
+    nu, ng = len(enc.units), len(r.groups)
     n_cg = nu * ng
-    cell_g = enc.unit.astype(np.int64) * ng + grp
-    sg = cell_stats(cell_g[sub], enc.ballot[sub], wrow[sub], enc.sat[sub], enc.points[sub], n_cg)
-    g_cols = with_intervals(sg, rate_method, mean_method, level, min_n, **opts)
+    cell_g = enc.unit.astype(np.int64) * ng + r.grp
+    sub = r.sub
+    sg = cell_stats(cell_g[sub], enc.ballot[sub], r.wrow[sub], enc.sat[sub], enc.points[sub],
+                    n_cg)
+    cols = with_intervals(sg, **opts)
     present = sg.n > 0
-    avail = present & ~g_cols["suppressed"] & np.tile(declared_w > 0, nu)
-    wgrid = np.where(avail, np.tile(declared_w, nu), 0.0).reshape(nu, ng)
+    weighted = np.tile(r.declared_w > 0, nu)
+    avail = present & ~cols["suppressed"] & weighted
+    wgrid = np.where(avail, np.tile(r.declared_w, nu), 0.0).reshape(nu, ng)
     tot = wgrid.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         eff = np.where(tot > 0, wgrid / tot, 0.0).ravel()
     status = np.where(~present, "no_responses",
-                      np.where(g_cols["suppressed"], "suppressed",
-                               np.where(np.tile(declared_w > 0, nu), "ok", "zero_weight")))
-    by_group = pd.DataFrame({
-        "unit_id": np.repeat(units.to_numpy(), ng),
-        "group": np.tile(groups.to_numpy(), nu),
-        "group_label": np.tile([codebook.group_label(g, "zh") for g in groups], nu),
-        "group_label_en": np.tile([codebook.group_label(g, "en") for g in groups], nu),
-        "weight": np.tile(declared_w, nu),
+                      np.where(cols["suppressed"], "suppressed",
+                               np.where(weighted, "ok", "zero_weight")))
+    table = pd.DataFrame({
+        "unit_id": np.repeat(enc.units.to_numpy(), ng),
+        "group": np.tile(r.groups.to_numpy(), nu),
+        "group_label": np.tile([codebook.group_label(g, "zh") for g in r.groups], nu),
+        "group_label_en": np.tile([codebook.group_label(g, "en") for g in r.groups], nu),
+        "weight": np.tile(r.declared_w, nu),
         "effective_weight": eff,
         "status": status,
-        **g_cols,
-        "n_dont_know": np.bincount(cell_g[dk], minlength=n_cg),
-        "n_blank": np.bincount(cell_g[blank], minlength=n_cg),
+        **cols,
+        "n_dont_know": np.bincount(cell_g[r.dk], minlength=n_cg),
+        "n_blank": np.bincount(cell_g[r.blank], minlength=n_cg),
     })
+    return _GroupLevel(table, sg, cell_g, avail, eff, tot.ravel())
 
-    # -- unit: groups combined by their effective weights ----------------------------------
-    su_g = np.bincount(sg.clusters.cell, weights=sg.clusters.wm, minlength=n_cg)
+
+def _by_unit(enc: Encoded, r: _Rows, g: _GroupLevel, opts: dict[str, Any]) -> pd.DataFrame:
+    """Units: the groups combined by their effective weights (see the module docstring)."""
+    nu, ng = len(enc.units), len(r.groups)
+    su_g = np.bincount(g.stats.clusters.cell, weights=g.stats.clusters.wm, minlength=nu * ng)
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale_g = np.where(eff > 0, eff / su_g, 0.0)
-    rw = scale_g[cell_g] * wrow
-    use = sub & (rw > 0)
+        scale_g = np.where(g.eff > 0, g.eff / su_g, 0.0)
+    rw = scale_g[g.cell] * r.wrow
+    use = r.sub & (rw > 0)
     su = cell_stats(enc.unit[use].astype(np.int64), enc.ballot[use], rw[use], enc.sat[use],
                     enc.points[use], nu)
-    u_cols = with_intervals(su, rate_method, mean_method, level, min_n, **opts)
-    u_cols["suppressed"] = u_cols["suppressed"] | (tot.ravel() <= 0)
+    cols = with_intervals(su, **opts)
+    cols["suppressed"] = cols["suppressed"] | (g.total <= 0)
     # n and n_answers count every respondent of the unit (a ballot belongs to one group)
-    u_cols["n"] = sg.n.reshape(nu, ng).sum(axis=1).astype(np.int64)
-    u_cols["n_answers"] = sg.n_answers.reshape(nu, ng).sum(axis=1).astype(np.int64)
-    effg = eff.reshape(nu, ng)
-    availg = avail.reshape(nu, ng)
-    need = declared_w > 0
-    by_unit = pd.DataFrame({
-        "unit_id": units.to_numpy(),
-        **u_cols,
-        "n_dont_know": np.bincount(enc.unit[dk], minlength=nu),
-        "n_blank": np.bincount(enc.unit[blank], minlength=nu),
+    cols["n"] = g.stats.n.reshape(nu, ng).sum(axis=1).astype(np.int64)
+    cols["n_answers"] = g.stats.n_answers.reshape(nu, ng).sum(axis=1).astype(np.int64)
+    effg = g.eff.reshape(nu, ng)
+    availg = g.avail.reshape(nu, ng)
+    need = r.declared_w > 0
+    return pd.DataFrame({
+        "unit_id": enc.units.to_numpy(),
+        **cols,
+        "n_dont_know": np.bincount(enc.unit[r.dk], minlength=nu),
+        "n_blank": np.bincount(enc.unit[r.blank], minlength=nu),
         "n_groups": availg.sum(axis=1),
-        "groups_missing": _join_names(groups, need[None, :] & ~availg),
-        "effective_weights": _join_names(groups, effg > 0, effg),
+        "groups_missing": _join_names(r.groups, need[None, :] & ~availg),
+        "effective_weights": _join_names(r.groups, effg > 0, effg),
     })
-    return Aggregates(by_item, by_group, by_unit)
+
+
+def aggregate(enc: Encoded, keep: np.ndarray, codebook: Codebook, *, rate_method: str = "wilson",
+              mean_method: str = "t", level: float = 0.95, min_n: float = 5,
+              reps: int = 999, seed: int = 0) -> Aggregates:
+    """Aggregate the kept ballots of ``enc`` (see the module docstring for the formulas).
+
+    Parameters
+    ----------
+    enc : Encoded
+        Checked responses (:func:`evalkit.sources.survey.responses.encode`).
+    keep : bool array, one per ballot
+        The ballots that count (:func:`evalkit.sources.survey.ballots.apply_rules`).
+    codebook : Codebook
+        Its groups and their weights (every group found weighs 1 when none is declared).
+    rate_method, mean_method : str
+        Keys of :data:`~evalkit.sources.survey.intervals.RATE_INTERVALS` and
+        :data:`~evalkit.sources.survey.intervals.MEAN_INTERVALS`.
+    level : float
+        Confidence level of the intervals.
+    min_n : float
+        Cells with a smaller effective n are suppressed.
+    reps, seed : int
+        Replicates and seed of the bootstrap interval.
+
+    Returns
+    -------
+    Aggregates
+        ``by_item`` (unit × group × item), ``by_group`` (unit × group) and ``by_unit``.
+    """
+    opts = {"rate_method": rate_method, "mean_method": mean_method, "level": level,
+            "min_n": min_n, "reps": reps, "seed": seed}
+    r = _rows(enc, keep, codebook)
+    by_item = _by_item(enc, r, opts)
+    g = _by_group(enc, r, codebook, opts)
+    return Aggregates(by_item, g.table, _by_unit(enc, r, g, opts))
 
 
 def _join_names(names: pd.Index, mask: np.ndarray, values: np.ndarray | None = None

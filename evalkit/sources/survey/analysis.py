@@ -26,43 +26,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from evalkit.core.errors import EvalkitError, SpecError, raise_all
+from evalkit.core.labels import t
 from evalkit.sources.survey.aggregate import aggregate
-from evalkit.sources.survey.ballots import DEFAULT_RULES, apply_rules, check_rules
+from evalkit.sources.survey.ballots import DEFAULT_RULES, REASONS, Rules, apply_rules, reason_label
 from evalkit.sources.survey.codebook import Codebook, parse_codebook
 from evalkit.sources.survey.intervals import MEAN_INTERVALS, RATE_INTERVALS, WALD_NAMES
 from evalkit.sources.survey.quality import careless_flags, reliability
-from evalkit.sources.survey.ranking import CORRECTIONS, rank_table
-from evalkit.sources.survey.responses import encode
+from evalkit.sources.survey.ranking import Ranking, rank_table
+from evalkit.sources.survey.responses import Encoded, encode
+from evalkit.sources.survey.schema import Strict, section_problems
 
 SCORES = ("points", "rate", "rate_shrunk")
 
-CONFIG_KEYS = {
-    "responses", "issued", "scale", "scales", "questionnaires", "groups", "score",
-    "rate_interval", "mean_interval", "level", "bootstrap_reps", "seed", "min_n", "rules",
-    "ranking",
-}
-RANKING_KEYS = {"by", "correction", "shrink", "draws"}
+
+class SurveySection(Strict):
+    """The keys of ``sources.survey`` (see the module docstring) and the types of the simple
+    ones; the codebook keys are checked by :func:`~evalkit.sources.survey.codebook.parse_codebook`
+    and the interval methods against their registries."""
+
+    weight: Any = None  # the source's weight, read by evaluate
+    responses: str = "survey_responses"
+    issued: str = "survey_issued"
+    scale: Any = None
+    scales: Any = None
+    questionnaires: Any = None
+    groups: Any = None
+    score: Literal["points", "rate", "rate_shrunk"] = "points"
+    rate_interval: Any = "wilson"
+    mean_interval: Any = "t"
+    level: Annotated[float, Field(ge=0.5, lt=1)] = 0.95
+    bootstrap_reps: Annotated[float, Field(ge=10)] | None = None
+    seed: Annotated[float, Field(ge=0)] | None = None
+    min_n: Annotated[float, Field(ge=0)] | None = None
+    rules: Rules | None = None
+    ranking: Ranking | None = None
 
 
-def validate_config(config: Mapping[str, Any], where: str = "sources.survey"
-                    ) -> list[EvalkitError]:
-    """Every problem of a survey section, each naming its YAML path."""
-    if not isinstance(config, Mapping):
-        return [SpecError("expected a mapping", where)]
+def _interval_problems(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
     problems: list[EvalkitError] = []
-    for k in sorted(set(config) - CONFIG_KEYS - {"weight"}):
-        problems.append(SpecError(f"unknown key {k!r}; expected one of {sorted(CONFIG_KEYS)}",
-                                  f"{where}.{k}"))
-    problems += parse_codebook(config, where)[1]
-    if config.get("score", "points") not in SCORES:
-        problems.append(SpecError(f"expected one of {list(SCORES)}, got {config['score']!r}",
-                                  f"{where}.score"))
     ri = str(config.get("rate_interval", "wilson"))
     if ri.lower() in WALD_NAMES:
         problems.append(SpecError(f"the Wald interval ({ri!r}) is not offered: it has zero width "
@@ -75,31 +83,22 @@ def validate_config(config: Mapping[str, Any], where: str = "sources.survey"
     if mi not in MEAN_INTERVALS:
         problems.append(SpecError(f"unknown mean interval {mi!r}; expected one of "
                                   f"{sorted(MEAN_INTERVALS)}", f"{where}.mean_interval"))
-    lev = config.get("level", 0.95)
-    if not (isinstance(lev, int | float) and not isinstance(lev, bool) and 0.5 <= lev < 1):
-        problems.append(SpecError(f"expected a confidence level in [0.5, 1), got {lev!r}",
-                                  f"{where}.level"))
-    for k, lo in (("min_n", 0), ("bootstrap_reps", 10), ("seed", 0)):
-        v = config.get(k)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v < lo):
-            problems.append(SpecError(f"expected a number >= {lo}, got {v!r}", f"{where}.{k}"))
-    for k in ("responses", "issued"):
-        if k in config and not isinstance(config[k], str):
-            problems.append(SpecError("expected a data key (a name under data:)",
-                                      f"{where}.{k}"))
-    problems += check_rules(config.get("rules"), f"{where}.rules")
-    rk = config.get("ranking") or {}
-    if not isinstance(rk, Mapping):
-        problems.append(SpecError("expected a mapping with by, correction, shrink, draws",
-                                  f"{where}.ranking"))
-    else:
-        for k in sorted(set(rk) - RANKING_KEYS):
-            problems.append(SpecError(f"unknown key {k!r}; expected one of {sorted(RANKING_KEYS)}",
-                                      f"{where}.ranking.{k}"))
-        if rk.get("correction", "holm") not in CORRECTIONS:
-            problems.append(SpecError(f"expected one of {sorted(CORRECTIONS)}",
-                                      f"{where}.ranking.correction"))
     return problems
+
+
+def validate_config(config: Mapping[str, Any], where: str = "sources.survey"
+                    ) -> list[EvalkitError]:
+    """Every problem of a survey section, each naming its YAML path.
+
+    Examples
+    --------
+    >>> [p.where for p in validate_config({"min_n": -2, "rules": {"dupes": True}})]
+    ['sources.survey.min_n', 'sources.survey.rules.dupes']
+    """
+    if not isinstance(config, Mapping):
+        return [SpecError("expected a mapping", where)]
+    return (section_problems(SurveySection, config, where) + parse_codebook(config, where)[1]
+            + _interval_problems(config, where))
 
 
 @dataclass
@@ -134,6 +133,66 @@ class SurveyResult:
                 "ranking": self.ranking, "flags": self.flags}
 
 
+def _of_period(df: pd.DataFrame, period: Any) -> pd.DataFrame:
+    """``df`` with a ``_row`` column (its rows as in Excel), restricted to ``period``."""
+    if "_row" not in df.columns:
+        df = df.assign(_row=np.arange(len(df)) + 2)
+    if period is not None and "period" in df.columns:
+        df = df[df["period"].astype(str) == str(period)]
+    return df
+
+
+def _unit_ids(units: pd.DataFrame | Sequence[str] | None
+              ) -> tuple[pd.Index | None, pd.Series | None]:
+    """The ids of the units and, when the units table has one, their category."""
+    if units is None:
+        return None, None
+    if not isinstance(units, pd.DataFrame):
+        return pd.Index([str(u) for u in units]), None
+    ids = units.index.astype(str) if "unit_id" not in units.columns \
+        else pd.Index(units["unit_id"].astype(str))
+    cats = pd.Series(units["category"].to_numpy(), index=ids) if "category" in units.columns \
+        else None
+    return ids, cats
+
+
+def _check_group_weights(enc: Encoded, codebook: Codebook, table: str, period: Any,
+                         where: str) -> None:
+    """A positive weight on a group with no respondent at all is a spec error."""
+    present = set(enc.groups[np.unique(enc.group[enc.group >= 0])]) if len(enc.group) else set()
+    raise_all([SpecError(f"weight {g.weight:g} on group {g.name!r}, but {table} has no "
+                         f"respondent of that group{f' in period {period}' if period else ''}; "
+                         "set its weight to 0 or remove it", f"{where}.groups.{g.name}.weight")
+               for g in codebook.groups.values() if g.weight > 0 and g.name not in present],
+              "problems in the survey spec")
+
+
+def _rank_and_score(by_unit: pd.DataFrame, cfg: Mapping[str, Any], categories: pd.Series | None,
+                    level: float, where: str) -> pd.DataFrame:
+    """Rank the units (adding ``category`` to ``by_unit`` when ranking by it) and set the
+    0–100 ``score`` column of ``by_unit``; return the ranking."""
+    rk = dict(cfg.get("ranking") or {})
+    by = rk.get("by", "category" if categories is not None else None)
+    if by == "category" and categories is not None:
+        by_unit.insert(1, "category", categories.reindex(by_unit["unit_id"]).to_numpy())
+    elif by is not None and by not in by_unit.columns:
+        raise SpecError(f"cannot rank by {by!r}: the units table has no such column",
+                        f"{where}.ranking.by")
+    shrink = bool(rk.get("shrink", cfg.get("score") == "rate_shrunk"))
+    ranking = rank_table(by_unit, "rate", shrink=shrink, by=by, level=level,
+                         draws=int(rk.get("draws", 1000)), seed=int(cfg.get("seed", 0)))
+    score = cfg.get("score", "points")
+    if score == "points":
+        by_unit["score"] = by_unit["mean_points"]
+    elif score == "rate":
+        by_unit["score"] = 100 * by_unit["rate"]
+    else:
+        shrunk = ranking.set_index("unit_id")["shrunk"] if "shrunk" in ranking else \
+            ranking.set_index("unit_id")["estimate"]
+        by_unit["score"] = 100 * shrunk.reindex(by_unit["unit_id"]).to_numpy()
+    return ranking
+
+
 def analyse(responses: pd.DataFrame, config: Mapping[str, Any] | None = None, *,
             units: pd.DataFrame | Sequence[str] | None = None,
             issued: pd.DataFrame | None = None, period: Any = None,
@@ -164,117 +223,38 @@ def analyse(responses: pd.DataFrame, config: Mapping[str, Any] | None = None, *,
     cfg = dict(config or {})
     raise_all(validate_config(cfg, where), "problems in the survey spec")
     codebook = Codebook.from_config(cfg, where)
-    if "_row" not in responses.columns:
-        responses = responses.assign(_row=np.arange(len(responses)) + 2)
-    if period is not None and "period" in responses.columns:
-        responses = responses[responses["period"].astype(str) == str(period)]
-    if issued is not None:
-        if "_row" not in issued.columns:
-            issued = issued.assign(_row=np.arange(len(issued)) + 2)
-        if period is not None and "period" in issued.columns:
-            issued = issued[issued["period"].astype(str) == str(period)]
-    unit_ids = None
-    categories = None
-    if units is not None:
-        if isinstance(units, pd.DataFrame):
-            unit_ids = units.index.astype(str) if "unit_id" not in units.columns \
-                else pd.Index(units["unit_id"].astype(str))
-            if "category" in units.columns:
-                categories = pd.Series(units["category"].to_numpy(), index=unit_ids)
-        else:
-            unit_ids = pd.Index([str(u) for u in units])
+    responses = _of_period(responses, period)
+    issued = _of_period(issued, period) if issued is not None else None
+    unit_ids, categories = _unit_ids(units)
     enc = encode(responses, codebook, unit_ids, table)
-
-    # a weight on a group with no respondents at all
-    present = set(enc.groups[np.unique(enc.group[enc.group >= 0])]) if len(enc.group) else set()
-    raise_all([SpecError(f"weight {g.weight:g} on group {g.name!r}, but {table} has no "
-                         f"respondent of that group{f' in period {period}' if period else ''}; "
-                         "set its weight to 0 or remove it", f"{where}.groups.{g.name}.weight")
-               for g in codebook.groups.values() if g.weight > 0 and g.name not in present],
-              "problems in the survey spec")
-
-    rules = {**DEFAULT_RULES, **(cfg.get("rules") or {})}
-    outcome = apply_rules(enc, rules, issued, issued_table)
+    _check_group_weights(enc, codebook, table, period, where)
+    outcome = apply_rules(enc, {**DEFAULT_RULES, **(cfg.get("rules") or {})}, issued,
+                          issued_table)
     level = float(cfg.get("level", 0.95))
     agg = aggregate(enc, outcome.keep, codebook,
                     rate_method=str(cfg.get("rate_interval", "wilson")),
                     mean_method=str(cfg.get("mean_interval", "t")), level=level,
                     min_n=float(cfg.get("min_n", 5)), reps=int(cfg.get("bootstrap_reps", 999)),
                     seed=int(cfg.get("seed", 0)))
-    by_unit = agg.by_unit
-    rk = dict(cfg.get("ranking") or {})
-    by = rk.get("by", "category" if categories is not None else None)
-    if by == "category" and categories is not None:
-        by_unit.insert(1, "category", categories.reindex(by_unit["unit_id"]).to_numpy())
-    elif by is not None and by not in by_unit.columns:
-        raise SpecError(f"cannot rank by {by!r}: the units table has no such column",
-                        f"{where}.ranking.by")
-    shrink = bool(rk.get("shrink", cfg.get("score") == "rate_shrunk"))
-    ranking = rank_table(by_unit, "rate", shrink=shrink, by=by, level=level,
-                         draws=int(rk.get("draws", 1000)), seed=int(cfg.get("seed", 0)))
-    score = cfg.get("score", "points")
-    if score == "points":
-        by_unit["score"] = by_unit["mean_points"]
-    elif score == "rate":
-        by_unit["score"] = 100 * by_unit["rate"]
-    else:
-        shrunk = ranking.set_index("unit_id")["shrunk"] if "shrunk" in ranking else \
-            ranking.set_index("unit_id")["estimate"]
-        by_unit["score"] = 100 * shrunk.reindex(by_unit["unit_id"]).to_numpy()
+    ranking = _rank_and_score(agg.by_unit, cfg, categories, level, where)
     rel = reliability(enc, outcome.keep, level)
     qs = codebook.questionnaires
     rel.insert(1, "label", [qs[q].label if q in qs else q for q in rel["questionnaire"]])
     rel.insert(2, "label_en", [qs[q].label_en if q in qs else q for q in rel["questionnaire"]])
-    return SurveyResult(by_unit=by_unit, by_group=agg.by_group, by_item=agg.by_item,
+    return SurveyResult(by_unit=agg.by_unit, by_group=agg.by_group, by_item=agg.by_item,
                         ballots=outcome.ballots, audit=outcome.audit, boxes=outcome.boxes,
                         reliability=rel, ranking=ranking, codebook=codebook, config=cfg)
 
 
-def from_spec(spec_path: str, period: Any = None) -> SurveyResult:
-    """:func:`analyse` the survey of an evaluation spec (its ``sources.survey`` section and
-    tables) for ``period`` (default: the spec's last period, else the last in the data)."""
-    from evalkit.inputs.tables import load_tables
-    from evalkit.validate import load_spec
-
-    spec = load_spec(spec_path)
-    if "survey" not in spec.sources:
-        raise SpecError("the spec has no survey source; add sources.survey", "sources")
-    cfg = spec.source_config("survey")
-    tables = load_tables(spec)
-    key = str(cfg.get("responses", "survey_responses"))
-    if key not in tables:
-        raise SpecError(f"no table {key!r} under data:", "sources.survey.responses")
-    responses = tables[key]
-    if period is None:
-        periods = spec.evaluation.periods or (
-            sorted(responses["period"].astype(str).unique()) if "period" in responses else [])
-        period = periods[-1] if periods else None
-    return analyse(responses, cfg, units=tables["units"],
-                   issued=tables.get(str(cfg.get("issued", "survey_issued"))), period=period,
-                   table=key)
-
-
-def lab_result(spec_path: str | None = None, period: Any = None, *, n_units: int = 97,
-               n_rows: int = 60_000, seed: int = 0) -> SurveyResult:
-    """The survey lab's input: the spec's survey (:func:`from_spec`) or, without a spec,
-    ``n_rows`` demo-like responses over ``n_units`` units analysed with the demo's settings."""
-    if spec_path:
-        return from_spec(spec_path, period)
-    from evalkit.demo.survey import simulate_responses, survey_spec
-
-    responses, issued, units = simulate_responses(n_units, n_rows, seed=seed)
-    cfg = {k: v for k, v in survey_spec().items() if k != "weight"}
-    return analyse(responses, cfg, units=units, issued=issued)
-
-
 def audit_summary(result: SurveyResult, lang: str = "zh") -> pd.DataFrame:
-    """Ballots returned, valid and excluded by reason (with the reason's label)."""
-    from evalkit.sources.survey.ballots import REASONS
+    """Ballots returned, valid and excluded by reason (with the reason's label in ``lang``).
 
+    One row for the valid ballots, then one per reason code of
+    :data:`~evalkit.sources.survey.ballots.REASONS`, in the order the rules apply.
+    """
     counts = result.audit["reason"].value_counts()
-    label = 0 if lang == "zh" else 1
-    rows = [{"reason": "valid", "label": "有效票" if lang == "zh" else "valid ballots",
+    rows = [{"reason": "valid", "label": t("survey_valid_ballots", lang),
              "ballots": int((result.ballots["status"] == "valid").sum())}]
-    rows += [{"reason": code, "label": REASONS[code][label], "ballots": int(counts.get(code, 0))}
-             for code in REASONS]
+    rows += [{"reason": code, "label": reason_label(code, lang),
+              "ballots": int(counts.get(code, 0))} for code in REASONS]
     return pd.DataFrame(rows)

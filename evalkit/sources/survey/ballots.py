@@ -30,56 +30,51 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
+from evalkit.core.errors import EvalkitError, TableError, raise_all
+from evalkit.core.labels import t
 from evalkit.sources.survey.responses import BLANK, DONT_KNOW, SUBSTANTIVE, Encoded, rows_text
+from evalkit.sources.survey.schema import Strict
 
-#: reason code → (Chinese, English)
-REASONS: dict[str, tuple[str, str]] = {
-    "box_overreturned": ("收回票数多于发出票数，该票箱作废",
-                         "more ballots returned than issued: the box is void"),
-    "unmarked": ("空白票，按弃权处理", "unmarked ballot: an abstention"),
-    "repeated_item": ("同一单位同一项目重复作答", "the same unit and item answered twice"),
-    "duplicate": ("同一测评人重复提交", "a second ballot of the same respondent"),
-    "identical_answers": ("所有项目答案相同", "identical answers on every item"),
-    "too_fast": ("作答时间过短", "implausibly fast completion"),
-}
+#: The reason codes, in the order the rules apply; labels ``survey_reason_<code>`` in
+#: :data:`evalkit.core.labels.LABELS` (read by :func:`reason_label`).
+REASONS: tuple[str, ...] = ("box_overreturned", "unmarked", "repeated_item", "duplicate",
+                            "identical_answers", "too_fast")
 
-DEFAULT_RULES: dict[str, Any] = {
-    "unmarked": True,
-    "overreturn": True,
-    "duplicates": True,
-    "identical_answers": False,
-    "identical_min_items": 5,
-    "copy_min_items": 10,
-    "too_fast": False,
-    "min_seconds_per_item": 2.0,
-}
+_Count = Annotated[float, Field(ge=0)]
+
+
+class Rules(Strict):
+    """``sources.survey.rules``: which rules apply, and their thresholds (see the module
+    docstring)."""
+
+    unmarked: bool = True
+    overreturn: bool = True
+    duplicates: bool = True
+    identical_answers: bool = False
+    identical_min_items: _Count = 5
+    copy_min_items: _Count = 10
+    too_fast: bool = False
+    min_seconds_per_item: _Count = 2.0
+
+
+DEFAULT_RULES: dict[str, Any] = Rules().model_dump()
 
 BOX_KEYS = ("questionnaire", "group", "box")
 
 
-def check_rules(rules: Any, where: str) -> list[EvalkitError]:
-    """Problems in a ``rules`` section (unknown keys, wrong types)."""
-    if rules is None:
-        return []
-    if not isinstance(rules, Mapping):
-        return [SpecError(f"expected a mapping with keys {sorted(DEFAULT_RULES)}", where)]
-    out: list[EvalkitError] = []
-    for k, v in rules.items():
-        if k not in DEFAULT_RULES:
-            out.append(SpecError(f"unknown rule {k!r}; expected one of {sorted(DEFAULT_RULES)}",
-                                 f"{where}.{k}"))
-        elif isinstance(DEFAULT_RULES[k], bool) and not isinstance(v, bool):
-            out.append(SpecError(f"expected true or false, got {v!r}", f"{where}.{k}"))
-        elif not isinstance(DEFAULT_RULES[k], bool) and (
-                isinstance(v, bool) or not isinstance(v, int | float) or v < 0):
-            out.append(SpecError(f"expected a number >= 0, got {v!r}", f"{where}.{k}"))
-    return out
+def reason_label(code: str, lang: str = "zh") -> str:
+    """The label of an exclusion reason in ``lang``.
+
+    >>> reason_label("unmarked", "en")
+    'unmarked ballot: an abstention'
+    """
+    return t(f"survey_reason_{code}", lang)
 
 
 @dataclass
@@ -183,56 +178,14 @@ def apply_rules(enc: Encoded, rules: Mapping[str, Any] | None = None,
     """
     r = {**DEFAULT_RULES, **(rules or {})}
     f = ballot_features(enc, r)
-    nb = len(f)
-    reason = np.full(nb, "", dtype=object)
-    detail = np.full(nb, "", dtype=object)
-
     boxes, box_of = _boxes(f, issued, issued_table)
-    if r["overreturn"] and issued is not None:
-        over = boxes["returned"].to_numpy() > boxes["issued"].to_numpy(float, na_value=np.inf)
-        hit = over[box_of]
-        reason[hit] = "box_overreturned"
-        det = (("returned " + boxes["returned"].astype(str) + " > issued "
-                + boxes["issued"].astype("Int64").astype(str)).to_numpy(dtype=object))
-        detail[hit] = det[box_of[hit]]
-
-    def mark(mask: np.ndarray, code: str, text: np.ndarray | str = "") -> None:
-        m = mask & (reason == "")
-        reason[m] = code
-        detail[m] = text[m] if isinstance(text, np.ndarray) else text
-
-    if r["unmarked"]:
-        mark(f["n_blank"].to_numpy() == f["n_answers"].to_numpy(), "unmarked")
-    mark(f["flag_repeated_item"].to_numpy(), "repeated_item")
-    # duplicates among the ballots still standing: keep the earliest of each respondent
-    has_resp = f["respondent_id"].notna().to_numpy()
-    order = f.assign(_pos=np.arange(nb)).sort_values(["_end", "row"], kind="stable")
-    standing = order[(reason[order["_pos"].to_numpy()] == "") & has_resp[order["_pos"]]]
-    first = standing.groupby(["questionnaire", "respondent_id"], sort=False)["ballot_id"] \
-        .transform("first")
-    dup = (standing["ballot_id"] != first).to_numpy()
-    dmask = np.zeros(nb, dtype=bool)
-    dmask[standing["_pos"].to_numpy()[dup]] = True
-    f["flag_duplicate_respondent"] = dmask
-    if r["duplicates"] and dup.any():
-        text = np.full(nb, "", dtype=object)
-        text[standing["_pos"].to_numpy()[dup]] = ("kept ballot " + first[dup]).to_numpy(object)
-        mark(dmask, "duplicate", text)
-    if r["identical_answers"]:
-        mark(f["flag_straight_lining"].to_numpy(), "identical_answers",
-             ("all " + f["n_substantive"].astype(str) + " answers identical").to_numpy(
-                 dtype=object))
-    if r["too_fast"]:
-        mark(f["flag_too_fast"].to_numpy(), "too_fast",
-             (f["seconds_per_item"].round(2).astype(str) + " s per item").to_numpy(dtype=object))
-
+    reason, detail = _exclusions(f, r, boxes, box_of, issued is not None)
     keep = reason == ""
     f["status"] = np.where(keep, "valid", "excluded")
     f["reason"] = reason
     f["detail"] = detail
     f = f.drop(columns=["_content", "_end"])
 
-    # box summary
     def per_box(mask: np.ndarray) -> np.ndarray:
         return np.bincount(box_of[mask], minlength=len(boxes))
 
@@ -243,15 +196,76 @@ def apply_rules(enc: Encoded, rules: Mapping[str, Any] | None = None,
         if r["overreturn"] else False
     with np.errstate(invalid="ignore", divide="ignore"):
         boxes["return_rate"] = boxes["returned"] / boxes["issued"]
+    return BallotOutcome(f, _audit(f, keep), boxes, keep)
 
+
+def _exclusions(f: pd.DataFrame, r: Mapping[str, Any], boxes: pd.DataFrame, box_of: np.ndarray,
+                has_issued: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The reason code (``''``: valid) and detail of each ballot: the first rule that applies.
+
+    Also sets ``f['flag_duplicate_respondent']`` (a later ballot of a respondent whose earlier
+    ballot no other rule excludes), whether or not the duplicates rule is on.
+    """
+    nb = len(f)
+    reason = np.full(nb, "", dtype=object)
+    detail = np.full(nb, "", dtype=object)
+
+    def mark(mask: np.ndarray, code: str, text: np.ndarray | str = "") -> None:
+        m = mask & (reason == "")
+        reason[m] = code
+        detail[m] = text[m] if isinstance(text, np.ndarray) else text
+
+    if r["overreturn"] and has_issued:
+        over = boxes["returned"].to_numpy() > boxes["issued"].to_numpy(float, na_value=np.inf)
+        det = (("returned " + boxes["returned"].astype(str) + " > issued "
+                + boxes["issued"].astype("Int64").astype(str)).to_numpy(dtype=object))
+        mark(over[box_of], "box_overreturned", det[box_of])
+    if r["unmarked"]:
+        mark(f["n_blank"].to_numpy() == f["n_answers"].to_numpy(), "unmarked")
+    mark(f["flag_repeated_item"].to_numpy(), "repeated_item")
+    dmask, kept_text = _later_ballots(f, reason == "")
+    f["flag_duplicate_respondent"] = dmask
+    if r["duplicates"] and dmask.any():
+        mark(dmask, "duplicate", kept_text)
+    if r["identical_answers"]:
+        mark(f["flag_straight_lining"].to_numpy(), "identical_answers",
+             ("all " + f["n_substantive"].astype(str) + " answers identical").to_numpy(
+                 dtype=object))
+    if r["too_fast"]:
+        mark(f["flag_too_fast"].to_numpy(), "too_fast",
+             (f["seconds_per_item"].round(2).astype(str) + " s per item").to_numpy(dtype=object))
+    return reason, detail
+
+
+def _later_ballots(f: pd.DataFrame, standing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Among the ``standing`` ballots with a respondent, all but the earliest of each
+    respondent and questionnaire; with the text ``kept ballot <id>`` for each of them."""
+    nb = len(f)
+    has_resp = f["respondent_id"].notna().to_numpy()
+    order = f.assign(_pos=np.arange(nb)).sort_values(["_end", "row"], kind="stable")
+    pos = order["_pos"].to_numpy()
+    live = order[standing[pos] & has_resp[pos]]
+    first = live.groupby(["questionnaire", "respondent_id"], sort=False)["ballot_id"] \
+        .transform("first")
+    dup = (live["ballot_id"] != first).to_numpy()
+    later = live["_pos"].to_numpy()[dup]
+    dmask = np.zeros(nb, dtype=bool)
+    dmask[later] = True
+    text = np.full(nb, "", dtype=object)
+    text[later] = ("kept ballot " + first[dup]).to_numpy(object)
+    return dmask, text
+
+
+def _audit(f: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The excluded ballots with their reason, in codes and in words (zh, en)."""
     cols = ["ballot_id", "respondent_id", "questionnaire", "group"] + (
         ["box"] if "box" in f.columns else []) + ["row", "n_answers", "reason", "detail"]
     audit = f.loc[~keep, cols].reset_index(drop=True)
     audit.insert(audit.columns.get_loc("reason") + 1, "reason_zh",
-                 audit["reason"].map(lambda c: REASONS[c][0]))
+                 audit["reason"].map(lambda c: reason_label(c, "zh")))
     audit.insert(audit.columns.get_loc("reason") + 2, "reason_en",
-                 audit["reason"].map(lambda c: REASONS[c][1]))
-    return BallotOutcome(f, audit, boxes, keep)
+                 audit["reason"].map(lambda c: reason_label(c, "en")))
+    return audit
 
 
 def _boxes(f: pd.DataFrame, issued: pd.DataFrame | None, table: str

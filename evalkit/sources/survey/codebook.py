@@ -1,22 +1,20 @@
-"""The codebook of a satisfaction survey: scales, answer codes, points, labels.
+"""The codebook of a satisfaction survey: its scales, questionnaires and respondent groups.
 
-A *scale* lists its answers. Each answer has a code (what the ballot or the export holds, e.g.
-``满意`` or ``4``), optional aliases (``satisfied``), labels in Chinese and English, the
-*points* it is worth on a 0–100 scale, whether it counts as *satisfied* for the satisfaction
-rate, and whether it is a *don't know* (不了解), which is excluded from the denominator and
-counted. A blank cell is never an answer: it is excluded and counted as blank.
+Parsed from the survey section of a spec (``sources.survey``)::
 
-Built-in scales (override their points, or declare new scales, in ``sources.survey.scales``):
+    scale: three_level                  # default scale of questionnaires
+    scales:                             # override built-in points, or declare new scales
+      three_level: {points: {基本满意: 80}}
+      agree4: {answers: [{code: A, points: 100, satisfied: true}, ...]}
+      seven: {range: [1, 7], satisfied_from: 5}
+    questionnaires:                     # questionnaire id -> scale, labels, items
+      q_public: {scale: three_level, label: 群众满意度测评表, items: [style, overall]}
+    groups:                             # respondent group -> weight in the unit's result
+      public: {weight: 0.4}
+      enterprises: 0.2
 
-=============  ==========================================================  ================
-scale          answers (points)                                            satisfied
-=============  ==========================================================  ================
-three_level    满意 (100) / 基本满意 (60) / 不满意 (0) / 不了解 (—)           满意, 基本满意
-likert5        1 非常不满意 (0) … 5 非常满意 (100) / 不了解 (—)               4, 5
-ten            1 (0) … 10 (100), linear / 不了解 (—)                         7 and above
-=============  ==========================================================  ================
-
-Likert and 1–10 points are the ACSI-style rescaling ``(x − min) / (max − min) × 100``.
+The answers, points and built-in scales are described in :mod:`evalkit.sources.survey.scales`.
+Every problem is collected, each naming its YAML path (``sources.survey.scales.mine.points``).
 
 Examples
 --------
@@ -25,6 +23,8 @@ Examples
 [100.0, 80.0, 0.0, None]
 >>> cb.scales["three_level"].lookup("satisfied").code
 '满意'
+>>> cb.group_label("npc_deputies", "en")
+'NPC deputies'
 """
 
 from __future__ import annotations
@@ -32,94 +32,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Annotated, Any
 
-import pandas as pd
+from pydantic import BeforeValidator
 
 from evalkit.core.errors import EvalkitError, SpecError, raise_all
-
-#: Respondent groups of public assessment (民评) with their usual labels.
-GROUP_LABELS: dict[str, tuple[str, str]] = {
-    "public": ("群众代表", "Public"),
-    "enterprises": ("企业", "Enterprises"),
-    "npc_deputies": ("人大代表", "NPC deputies"),
-    "cppcc_members": ("政协委员", "CPPCC members"),
-    "party_reps": ("党代表", "Party representatives"),
-    "leaders": ("领导", "Leaders"),
-}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One answer of a scale (see the module docstring)."""
-
-    code: str
-    label: str = ""
-    label_en: str = ""
-    points: float | None = None
-    satisfied: bool = False
-    dont_know: bool = False
-    aliases: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Scale:
-    """A named list of answers; :meth:`lookup` finds an answer by code or alias."""
-
-    name: str
-    answers: tuple[Answer, ...]
-    label: str = ""
-    label_en: str = ""
-
-    def codes(self) -> dict[str, int]:
-        """Every accepted code and alias → index of its answer."""
-        out: dict[str, int] = {}
-        for i, a in enumerate(self.answers):
-            for c in (a.code, *a.aliases):
-                out[c] = i
-        return out
-
-    def lookup(self, code: str) -> Answer:
-        """The answer for ``code`` (or alias); KeyError if unknown."""
-        return self.answers[self.codes()[code]]
-
-    @property
-    def substantive(self) -> tuple[Answer, ...]:
-        """The answers that carry points (all but don't know)."""
-        return tuple(a for a in self.answers if not a.dont_know)
-
-
-def _dk(aliases: tuple[str, ...] = ("don't know", "dont_know", "dk", "不清楚")) -> Answer:
-    return Answer("不了解", "不了解", "don't know", None, False, True, aliases)
-
-
-def _likert5() -> Scale:
-    labels = [("非常不满意", "very dissatisfied"), ("不满意", "dissatisfied"), ("一般", "neutral"),
-              ("满意", "satisfied"), ("非常满意", "very satisfied")]
-    answers = [Answer(str(i + 1), zh, en, 25.0 * i, i >= 3, False, (en,))
-               for i, (zh, en) in enumerate(labels)]
-    return Scale("likert5", (*answers, _dk()), "五级量表", "Likert 5")
-
-
-def range_scale(name: str, lo: int, hi: int, satisfied_from: int,
-                label: str = "", label_en: str = "") -> Scale:
-    """An integer scale ``lo..hi`` with linear points ``(x − lo) / (hi − lo) × 100``."""
-    answers = [Answer(str(x), str(x), str(x), 100.0 * (x - lo) / (hi - lo), x >= satisfied_from)
-               for x in range(lo, hi + 1)]
-    return Scale(name, (*answers, _dk()), label or f"{lo}–{hi}分", label_en or f"{lo}–{hi}")
-
-
-def builtin_scales() -> dict[str, Scale]:
-    """The built-in scales (fresh copies)."""
-    three = Scale("three_level", (
-        Answer("满意", "满意", "satisfied", 100.0, True, False, ("satisfied",)),
-        Answer("基本满意", "基本满意", "basically satisfied", 60.0, True, False,
-               ("basically satisfied", "basically_satisfied")),
-        Answer("不满意", "不满意", "dissatisfied", 0.0, False, False, ("dissatisfied",)),
-        _dk(),
-    ), "三级（满意／基本满意／不满意）", "three-level")
-    return {"three_level": three, "likert5": _likert5(),
-            "ten": range_scale("ten", 1, 10, 7, "十分制", "1–10")}
+from evalkit.core.labels import label_or
+from evalkit.sources.survey.scales import Answer, Scale, builtin_scales, normalise_code, range_scale
+from evalkit.sources.survey.schema import Strict, section_problems
 
 
 @dataclass(frozen=True)
@@ -134,6 +54,7 @@ class Questionnaire:
     items: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def scale_of(self, item: str) -> str:
+        """The scale of ``item`` (the questionnaire's scale unless the item names its own)."""
         return self.items[item][0] if item in self.items else self.scale
 
 
@@ -145,6 +66,15 @@ class Group:
     weight: float = 1.0
     label: str = ""
     label_en: str = ""
+
+
+def default_group_label(group: str, lang: str) -> str:
+    """The usual label of a respondent group of public assessment (民评), else its id.
+
+    >>> default_group_label("public", "zh"), default_group_label("tourists", "en")
+    ('群众代表', 'tourists')
+    """
+    return label_or(f"survey_group_{group}", lang, group)
 
 
 @dataclass(frozen=True)
@@ -168,53 +98,92 @@ class Codebook:
         return cb
 
     def group_label(self, group: str, lang: str = "zh") -> str:
+        """The label of ``group`` in ``lang``: the spec's, else the usual one, else the id."""
         g = self.groups.get(group)
-        zh, en = GROUP_LABELS.get(group, (group, group))
-        if g is not None:
-            zh, en = g.label or zh, g.label_en or en
-        return zh if lang == "zh" else en
+        own = None if g is None else (g.label if lang == "zh" else g.label_en)
+        return own or default_group_label(group, lang)
+
+
+# -- the keys of each mapping (values are checked below, against the codebook) -------------
+#: one text or a list (``aliases: satisfied`` or ``aliases: [satisfied, good]``)
+_TextOrList = Annotated[list[Any] | None,
+                        BeforeValidator(lambda v: [v] if isinstance(v, str) else v)]
+
+
+class _AnswerKeys(Strict):
+    code: Any = None
+    label: Any = None
+    label_en: Any = None
+    points: Any = None
+    satisfied: Any = None
+    dont_know: Any = None
+    aliases: _TextOrList = None
+
+
+class _ScaleKeys(Strict):
+    answers: Any = None
+    range: Any = None
+    satisfied_from: Any = None
+    points: Any = None
+    label: Any = None
+    label_en: Any = None
+
+
+class _QuestionnaireKeys(Strict):
+    scale: Any = None
+    label: Any = None
+    label_en: Any = None
+    items: Any = None
+
+
+class _ItemKeys(Strict):
+    scale: Any = None
+    label: Any = None
+    label_en: Any = None
+
+
+class _GroupKeys(Strict):
+    weight: Any = None
+    label: Any = None
+    label_en: Any = None
 
 
 def _is_num(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
+def _is_points(x: Any) -> bool:
+    return _is_num(x) and 0 <= x <= 100
+
+
+# -- scales ----------------------------------------------------------------------------------
 def _parse_answer(raw: Any, where: str, problems: list[EvalkitError]) -> Answer | None:
     if not isinstance(raw, Mapping):
         problems.append(SpecError("expected a mapping with code, points, satisfied, ...", where))
         return None
-    known = {"code", "label", "label_en", "points", "satisfied", "dont_know", "aliases"}
-    for k in sorted(set(raw) - known):
-        problems.append(SpecError(f"unknown key {k!r}; expected one of {sorted(known)}",
-                                  f"{where}.{k}"))
+    problems += section_problems(_AnswerKeys, raw, where)
     if "code" not in raw or str(raw["code"]).strip() == "":
         problems.append(SpecError("missing answer code", f"{where}.code"))
         return None
     dk = bool(raw.get("dont_know", False))
     pts = raw.get("points")
-    if not dk and not (_is_num(pts) and 0 <= pts <= 100):
+    if not dk and not _is_points(pts):
         problems.append(SpecError(f"points must be a number from 0 to 100, got {pts!r}",
                                   f"{where}.points"))
         return None
-    aliases = raw.get("aliases", [])
-    if isinstance(aliases, str):
-        aliases = [aliases]
+    aliases = raw.get("aliases")
+    aliases = [aliases] if isinstance(aliases, str) else (
+        aliases if isinstance(aliases, list) else [])  # anything else: a problem above
     code = normalise_code(raw["code"])
-    return Answer(code, str(raw.get("label", code)), str(raw.get("label_en", raw.get("label",
-                  code))), None if dk else float(pts), bool(raw.get("satisfied", False)) and not dk,
-                  dk, tuple(normalise_code(a) for a in aliases))
+    label = str(raw.get("label", code))
+    return Answer(code, label, str(raw.get("label_en", label)), None if dk else float(pts),
+                  bool(raw.get("satisfied", False)) and not dk, dk,
+                  tuple(normalise_code(a) for a in aliases))
 
 
-def _parse_scale(name: str, raw: Any, base: Scale | None, where: str,
-                 problems: list[EvalkitError]) -> Scale | None:
-    if not isinstance(raw, Mapping):
-        problems.append(SpecError("expected a mapping (answers, range or points)", where))
-        return None
-    known = {"answers", "range", "satisfied_from", "points", "label", "label_en"}
-    for k in sorted(set(raw) - known):
-        problems.append(SpecError(f"unknown key {k!r}; expected one of {sorted(known)}",
-                                  f"{where}.{k}"))
-    scale = base
+def _scale_answers(name: str, raw: Mapping[str, Any], base: Scale | None, where: str,
+                   problems: list[EvalkitError]) -> Scale | None:
+    """The scale's answers: listed, a ``range`` of integers, or the built-in ``base``."""
     if "answers" in raw:
         if not isinstance(raw["answers"], list) or not raw["answers"]:
             problems.append(SpecError("expected a non-empty list of answers", f"{where}.answers"))
@@ -223,8 +192,8 @@ def _parse_scale(name: str, raw: Any, base: Scale | None, where: str,
                    for i, a in enumerate(raw["answers"])]
         if any(a is None for a in answers):
             return None
-        scale = Scale(name, tuple(a for a in answers if a is not None))
-    elif "range" in raw:
+        return Scale(name, tuple(a for a in answers if a is not None))
+    if "range" in raw:
         rng = raw["range"]
         if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, int) for x in rng)
                 and rng[0] < rng[1]):
@@ -236,35 +205,49 @@ def _parse_scale(name: str, raw: Any, base: Scale | None, where: str,
             problems.append(SpecError(f"expected an integer within {rng}, got {sf!r}",
                                       f"{where}.satisfied_from"))
             return None
-        scale = range_scale(name, rng[0], rng[1], sf)
-    elif scale is None:
+        return range_scale(name, rng[0], rng[1], sf)
+    if base is None:
         problems.append(SpecError(f"scale {name!r} is not built in; give its answers "
                                   f"(or a range); built-in scales: {sorted(builtin_scales())}",
                                   where))
+    return base
+
+
+def _override_points(scale: Scale, pts: Any, where: str, problems: list[EvalkitError]
+                     ) -> Scale | None:
+    """``scale`` with the points of ``pts`` (answer code → points, 0–100)."""
+    if not isinstance(pts, Mapping):
+        problems.append(SpecError("expected a mapping answer code → points", where))
         return None
-    if "points" in raw:
-        pts = raw["points"]
-        codes = scale.codes()
-        if not isinstance(pts, Mapping):
-            problems.append(SpecError("expected a mapping answer code → points",
-                                      f"{where}.points"))
-            return None
-        answers = list(scale.answers)
-        for code, p in pts.items():
-            c = normalise_code(code)
-            if c not in codes:
-                problems.append(SpecError(f"unknown answer {code!r}; scale {name!r} has "
-                                          f"{[a.code for a in scale.answers]}",
-                                          f"{where}.points.{code}"))
-            elif answers[codes[c]].dont_know:
-                problems.append(SpecError(f"{code!r} is a don't-know answer: it has no points",
-                                          f"{where}.points.{code}"))
-            elif not (_is_num(p) and 0 <= p <= 100):
-                problems.append(SpecError(f"points must be a number from 0 to 100, got {p!r}",
-                                          f"{where}.points.{code}"))
-            else:
-                answers[codes[c]] = replace(answers[codes[c]], points=float(p))
-        scale = replace(scale, answers=tuple(answers))
+    codes = scale.codes()
+    answers = list(scale.answers)
+    for code, p in pts.items():
+        c = normalise_code(code)
+        if c not in codes:
+            problems.append(SpecError(f"unknown answer {code!r}; scale {scale.name!r} has "
+                                      f"{[a.code for a in scale.answers]}", f"{where}.{code}"))
+        elif answers[codes[c]].dont_know:
+            problems.append(SpecError(f"{code!r} is a don't-know answer: it has no points",
+                                      f"{where}.{code}"))
+        elif not _is_points(p):
+            problems.append(SpecError(f"points must be a number from 0 to 100, got {p!r}",
+                                      f"{where}.{code}"))
+        else:
+            answers[codes[c]] = replace(answers[codes[c]], points=float(p))
+    return replace(scale, answers=tuple(answers))
+
+
+def _parse_scale(name: str, raw: Any, base: Scale | None, where: str,
+                 problems: list[EvalkitError]) -> Scale | None:
+    if not isinstance(raw, Mapping):
+        problems.append(SpecError("expected a mapping (answers, range or points)", where))
+        return None
+    problems += section_problems(_ScaleKeys, raw, where)
+    scale = _scale_answers(name, raw, base, where, problems)
+    if scale is not None and "points" in raw:
+        scale = _override_points(scale, raw["points"], f"{where}.points", problems)
+    if scale is None:
+        return None
     seen: dict[str, int] = {}
     for i, a in enumerate(scale.answers):
         for c in (a.code, *a.aliases):
@@ -277,114 +260,116 @@ def _parse_scale(name: str, raw: Any, base: Scale | None, where: str,
                    label_en=str(raw.get("label_en", scale.label_en)))
 
 
-def parse_codebook(config: Mapping[str, Any], where: str = "sources.survey"
-                   ) -> tuple[Codebook, list[EvalkitError]]:
-    """Parse ``scales``, ``scale``, ``questionnaires`` and ``groups`` of a survey section."""
-    problems: list[EvalkitError] = []
+def _parse_scales(raw: Any, where: str, problems: list[EvalkitError]) -> dict[str, Scale]:
+    """The built-in scales, overridden and extended by ``raw`` (``sources.survey.scales``)."""
     scales = builtin_scales()
-    raw_scales = config.get("scales", {}) or {}
-    if not isinstance(raw_scales, Mapping):
-        problems.append(SpecError("expected a mapping scale name → definition", f"{where}.scales"))
-        raw_scales = {}
-    for name, raw in raw_scales.items():
-        s = _parse_scale(str(name), raw, scales.get(str(name)), f"{where}.scales.{name}", problems)
+    if not isinstance(raw, Mapping):
+        problems.append(SpecError("expected a mapping scale name → definition", where))
+        return scales
+    for name, spec in raw.items():
+        s = _parse_scale(str(name), spec, scales.get(str(name)), f"{where}.{name}", problems)
         if s is not None:
             scales[str(name)] = s
-    default = str(config.get("scale", "three_level"))
-    if default not in scales:
-        problems.append(SpecError(f"unknown scale {default!r}; expected one of {sorted(scales)}",
-                                  f"{where}.scale"))
+    return scales
 
-    def check_scale(s: Any, w: str) -> str:
-        if str(s) not in scales:
-            problems.append(SpecError(f"unknown scale {s!r}; expected one of {sorted(scales)}", w))
-        return str(s)
 
-    qs: dict[str, Questionnaire] = {}
-    raw_q = config.get("questionnaires", {}) or {}
-    if not isinstance(raw_q, Mapping):
+# -- questionnaires and groups ---------------------------------------------------------------
+def _known_scale(name: Any, scales: Mapping[str, Scale], where: str,
+                 problems: list[EvalkitError]) -> str:
+    if str(name) not in scales:
+        problems.append(SpecError(f"unknown scale {name!r}; expected one of {sorted(scales)}",
+                                  where))
+    return str(name)
+
+
+def _parse_items(raw: Any, qscale: str, scales: Mapping[str, Scale], where: str,
+                 problems: list[EvalkitError]) -> dict[str, tuple[str, str, str]]:
+    """Items of a questionnaire: a list of ids or a mapping item → label or {label, scale}."""
+    raw = raw or {}
+    if isinstance(raw, list):
+        raw = {str(i): {} for i in raw}
+    if not isinstance(raw, Mapping):
+        problems.append(SpecError("expected a list of item ids or a mapping item → "
+                                  "{label, scale}", where))
+        return {}
+    items: dict[str, tuple[str, str, str]] = {}
+    for item, spec in raw.items():
+        w = f"{where}.{item}"
+        spec = {"label": spec} if isinstance(spec, str) else (spec or {})
+        if not isinstance(spec, Mapping):
+            problems.append(SpecError("expected a label or {label, label_en, scale}", w))
+            continue
+        problems += section_problems(_ItemKeys, spec, w)
+        s = _known_scale(spec.get("scale", qscale), scales, f"{w}.scale", problems)
+        lab = str(spec.get("label", item))
+        items[str(item)] = (s, lab, str(spec.get("label_en", lab)))
+    return items
+
+
+def _parse_questionnaires(raw: Any, default: str, scales: Mapping[str, Scale], where: str,
+                          problems: list[EvalkitError]) -> dict[str, Questionnaire]:
+    """``sources.survey.questionnaires``: id → a scale name or {scale, label, items}."""
+    if not isinstance(raw, Mapping):
         problems.append(SpecError("expected a mapping questionnaire id → {scale, label, items}",
-                                  f"{where}.questionnaires"))
-        raw_q = {}
-    for qname, q in raw_q.items():
-        w = f"{where}.questionnaires.{qname}"
-        q = q if q is not None else {}
-        if isinstance(q, str):
-            q = {"scale": q}
+                                  where))
+        return {}
+    qs: dict[str, Questionnaire] = {}
+    for qname, q in raw.items():
+        w = f"{where}.{qname}"
+        q = {"scale": q} if isinstance(q, str) else (q if q is not None else {})
         if not isinstance(q, Mapping):
             problems.append(SpecError("expected a mapping with scale, label, label_en, items", w))
             continue
-        for k in sorted(set(q) - {"scale", "label", "label_en", "items"}):
-            problems.append(SpecError(f"unknown key {k!r}; expected scale, label, label_en, items",
-                                      f"{w}.{k}"))
-        qscale = check_scale(q.get("scale", default), f"{w}.scale")
-        items: dict[str, tuple[str, str, str]] = {}
-        raw_items = q.get("items", {}) or {}
-        if isinstance(raw_items, list):
-            raw_items = {str(i): {} for i in raw_items}
-        if not isinstance(raw_items, Mapping):
-            problems.append(SpecError("expected a list of item ids or a mapping item → "
-                                      "{label, scale}", f"{w}.items"))
-            raw_items = {}
-        for item, spec in raw_items.items():
-            spec = {"label": spec} if isinstance(spec, str) else (spec or {})
-            if not isinstance(spec, Mapping):
-                problems.append(SpecError("expected a label or {label, label_en, scale}",
-                                          f"{w}.items.{item}"))
-                continue
-            for k in sorted(set(spec) - {"scale", "label", "label_en"}):
-                problems.append(SpecError(f"unknown key {k!r}; expected scale, label, label_en",
-                                          f"{w}.items.{item}.{k}"))
-            s = check_scale(spec.get("scale", qscale), f"{w}.items.{item}.scale")
-            lab = str(spec.get("label", item))
-            items[str(item)] = (s, lab, str(spec.get("label_en", lab)))
+        problems += section_problems(_QuestionnaireKeys, q, w)
+        qscale = _known_scale(q.get("scale", default), scales, f"{w}.scale", problems)
+        items = _parse_items(q.get("items"), qscale, scales, f"{w}.items", problems)
         lab = str(q.get("label", qname))
         qs[str(qname)] = Questionnaire(str(qname), qscale, lab, str(q.get("label_en", lab)), items)
+    return qs
 
+
+def _parse_groups(raw: Any, where: str, problems: list[EvalkitError]) -> dict[str, Group]:
+    """``sources.survey.groups``: a list of ids, or id → a weight or {weight, label}."""
+    if isinstance(raw, list):
+        raw = {str(g): {} for g in raw}
+    if not isinstance(raw, Mapping):
+        problems.append(SpecError("expected a mapping group id → {weight, label}", where))
+        return {}
     groups: dict[str, Group] = {}
-    raw_g = config.get("groups", {}) or {}
-    if isinstance(raw_g, list):
-        raw_g = {str(g): {} for g in raw_g}
-    if not isinstance(raw_g, Mapping):
-        problems.append(SpecError("expected a mapping group id → {weight, label}",
-                                  f"{where}.groups"))
-        raw_g = {}
-    for gname, g in raw_g.items():
-        w = f"{where}.groups.{gname}"
+    for gname, g in raw.items():
+        w = f"{where}.{gname}"
         g = {"weight": g} if _is_num(g) else (g if g is not None else {})
         if not isinstance(g, Mapping):
             problems.append(SpecError("expected a weight or {weight, label, label_en}", w))
             continue
-        for k in sorted(set(g) - {"weight", "label", "label_en"}):
-            problems.append(SpecError(f"unknown key {k!r}; expected weight, label, label_en",
-                                      f"{w}.{k}"))
+        problems += section_problems(_GroupKeys, g, w)
         wt = g.get("weight", 1.0)
         if not (_is_num(wt) and wt >= 0):
             problems.append(SpecError(f"group weight must be a number >= 0, got {wt!r}",
                                       f"{w}.weight"))
             wt = 0.0
-        zh, en = GROUP_LABELS.get(str(gname), (str(gname), str(gname)))
-        groups[str(gname)] = Group(str(gname), float(wt), str(g.get("label", zh)),
-                                   str(g.get("label_en", en)))
+        name = str(gname)
+        groups[name] = Group(name, float(wt), str(g.get("label", default_group_label(name, "zh"))),
+                             str(g.get("label_en", default_group_label(name, "en"))))
     if groups and not sum(g.weight for g in groups.values()) > 0:
-        problems.append(SpecError("every group weight is 0; at least one must be positive",
-                                  f"{where}.groups"))
-    return Codebook(scales, qs, groups, default if default in scales else "three_level"), problems
+        problems.append(SpecError("every group weight is 0; at least one must be positive", where))
+    return groups
 
 
-def normalise_code(x: Any) -> str:
-    """An answer cell as a code: stripped text; integral numbers without ``.0``; blank → ``''``.
+def parse_codebook(config: Mapping[str, Any], where: str = "sources.survey"
+                   ) -> tuple[Codebook, list[EvalkitError]]:
+    """Parse ``scales``, ``scale``, ``questionnaires`` and ``groups`` of a survey section.
 
-    >>> normalise_code(5.0), normalise_code(" 满意 "), normalise_code(float("nan"))
-    ('5', '满意', '')
+    Returns the codebook and every problem found (each naming its YAML path); with problems,
+    the codebook holds what could be parsed (unknown scales fall back to ``three_level``).
     """
-    if x is None:
-        return ""
-    if isinstance(x, float):
-        if math.isnan(x):
-            return ""
-        if x.is_integer():
-            return str(int(x))
-    if x is pd.NA or x is pd.NaT:
-        return ""
-    return str(x).strip()
+    problems: list[EvalkitError] = []
+    scales = _parse_scales(config.get("scales", {}) or {}, f"{where}.scales", problems)
+    default = str(config.get("scale", "three_level"))
+    if default not in scales:
+        problems.append(SpecError(f"unknown scale {default!r}; expected one of {sorted(scales)}",
+                                  f"{where}.scale"))
+    qs = _parse_questionnaires(config.get("questionnaires", {}) or {}, default, scales,
+                               f"{where}.questionnaires", problems)
+    groups = _parse_groups(config.get("groups", {}) or {}, f"{where}.groups", problems)
+    return Codebook(scales, qs, groups, default if default in scales else "three_level"), problems

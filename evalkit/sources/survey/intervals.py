@@ -16,7 +16,7 @@ The Wald interval (p ± z·√(p(1−p)/n)) is deliberately not offered: at p = 
 whatever n, which is exactly how 8 of 8 satisfied would look more certain than 95 of 100.
 
 Means (``MEAN_INTERVALS``): ``f(stats, level, **options) -> (low, high)`` where ``stats`` is a
-:class:`evalkit.sources.survey.aggregate.CellStats`:
+:class:`evalkit.sources.survey.cells.CellStats`:
 
 - ``t`` (default) — mean ± t(df)·se with the ratio-linearised (respondent-clustered) standard
   error and df = effective n − 1; for one answer per respondent and no weights this is the
@@ -35,16 +35,14 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from evalkit.core.errors import MethodError
 from evalkit.core.registry import Registry
-
-if TYPE_CHECKING:
-    from evalkit.sources.survey.aggregate import CellStats
+from evalkit.sources.survey.cells import CellStats
 
 RATE_INTERVALS = Registry("rate interval")
 MEAN_INTERVALS = Registry("mean interval")

@@ -21,55 +21,27 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError
-from evalkit.core.figures import TableFigure
+from evalkit.core.figures import TableFigure, setup_matplotlib
+from evalkit.core.labels import t
+from evalkit.sources.survey.analysis import SurveyResult
 from evalkit.sources.survey.ranking import funnel_limits
-
-_L = {
-    "group": ("评议群体", "Group"),
-    "n": ("有效人数", "Respondents"),
-    "rate": ("满意率（95%区间）", "Satisfaction rate (95% interval)"),
-    "points": ("平均得分（95%区间）", "Mean points (95% interval)"),
-    "weight": ("权重", "Weight"),
-    "eff_weight": ("实际权重", "Effective weight"),
-    "note": ("说明", "Note"),
-    "combined": ("综合", "Combined"),
-    "no_responses": ("无有效答卷，权重转给其他群体", "no responses: weight moved to other groups"),
-    "suppressed": ("样本不足，不公布", "too few respondents: not published"),
-    "zero_weight": ("权重为0", "weight 0"),
-    "dk": ("不了解", "don't know"),
-    "funnel_x": ("有效样本量", "Effective sample size"),
-    "funnel_y": ("满意率", "Satisfaction rate"),
-    "target": ("总体满意率", "Overall rate"),
-    "alpha": ("克朗巴赫α（95%区间）", "Cronbach's α (95% interval)"),
-    "questionnaire": ("问卷", "Questionnaire"),
-    "rate_axis": ("满意率（%）", "Satisfaction rate (%)"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    zh, en = _L[key]
-    if lang not in ("zh", "en"):
-        raise EvalkitError(f"unknown language {lang!r}; expected zh or en", "lang")
-    return zh if lang == "zh" else en
+    """The label ``survey_<key>`` of :data:`evalkit.core.labels.LABELS` in ``lang``."""
+    return t(f"survey_{key}", lang)
 
 
 def _figure(width: float, height: float) -> Any:
     from matplotlib.figure import Figure
 
-    try:
-        from evalkit.core.figures import setup_matplotlib
-
-        setup_matplotlib()
-    except ImportError:  # pragma: no cover - report package absent
-        pass
+    setup_matplotlib()
     return Figure(figsize=(width, height))
 
 
 def survey_tables(results: Any, period: Any = None) -> dict[str, pd.DataFrame]:
     """The survey tables of ``results`` (Results, a mapping of tables, or a SurveyResult),
     keyed without the ``survey_`` prefix, restricted to ``period`` (default: the last)."""
-    from evalkit.sources.survey.analysis import SurveyResult
-
     if isinstance(results, SurveyResult):
         return results.tables()
     tables = results if isinstance(results, Mapping) else getattr(results, "tables", None)

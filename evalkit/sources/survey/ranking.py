@@ -22,15 +22,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from scipy import optimize, special, stats
 
 from evalkit.core.errors import EvalkitError, MethodError
+from evalkit.sources.survey.schema import Strict
 
 #: spec names → statsmodels multipletests names
 CORRECTIONS = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "bonferroni": "bonferroni"}
+
+
+class Ranking(Strict):
+    """``sources.survey.ranking``: rank within ``by`` (default: the units' category), with
+    empirical-Bayes ``shrink``, ``draws`` posterior draws for the rank intervals, and the
+    multiplicity ``correction`` of pairwise tests (a key of :data:`CORRECTIONS`)."""
+
+    by: str | None = None
+    correction: Literal["holm", "bh", "fdr_bh", "bonferroni"] = "holm"
+    shrink: bool = False
+    draws: Annotated[int, Field(ge=1)] = 1000
 
 
 def eb_beta_binomial(x: np.ndarray, n: np.ndarray, max_strength: float = 1e6

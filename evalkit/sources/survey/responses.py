@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, TableError, raise_all
-from evalkit.sources.survey.codebook import Codebook, normalise_code
+from evalkit.sources.survey.codebook import Codebook
+from evalkit.sources.survey.scales import normalise_code
 
 REQUIRED = ("unit_id", "group", "questionnaire", "item", "answer")
 
@@ -85,101 +86,114 @@ class Encoded:
         return len(self.ballots)
 
 
-def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index | None = None,
-           table: str = "survey_responses") -> Encoded:
-    """Check ``df`` against ``codebook`` (and the known ``units``) and encode it.
+class _Problems:
+    """The problems found in one responses table, each naming its rows and column."""
 
-    Raises
-    ------
-    TableError / ProblemList
-        Missing columns; empty ids; units, groups, questionnaires or items not in the spec;
-        unknown answer codes; negative, missing or inconsistent survey weights; a ballot
-        whose group, questionnaire or respondent changes between rows.
-    """
-    problems: list[EvalkitError] = []
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if "ballot_id" not in df.columns and "respondent_id" not in df.columns:
-        missing.append("ballot_id (or respondent_id)")
-    if missing:
-        raise TableError(f"missing column(s) {missing}; expected {list(REQUIRED)} and ballot_id "
-                         "or respondent_id (optional: weight, timestamp, started, box, period)",
-                         table)
-    rows = (df["_row"].to_numpy(dtype=np.int64) if "_row" in df.columns
-            else np.arange(len(df), dtype=np.int64) + 2)
+    def __init__(self, table: str, rows: np.ndarray) -> None:
+        self.table, self.rows = table, rows
+        self.found: list[EvalkitError] = []
 
-    def col_problem(mask: np.ndarray, col: str, msg: str) -> None:
-        problems.append(TableError(f"{msg} in {rows_text(rows[mask])}",
-                                   f"{table}, column {col!r}"))
+    def add(self, mask: np.ndarray, col: str, msg: str) -> None:
+        self.found.append(TableError(f"{msg} in {rows_text(self.rows[mask])}",
+                                     f"{self.table}, column {col!r}"))
 
-    enc: dict[str, Any] = {}
-    for col in ("unit_id", "group", "questionnaire", "item"):
-        codes, uniq = _factorize(df[col])
-        if (codes < 0).any():
-            col_problem(codes < 0, col, "empty cell")
-        enc[col] = (codes, uniq)
-    unit, unit_ix = enc["unit_id"]
-    group, group_ix = enc["group"]
-    quest, quest_ix = enc["questionnaire"]
-    item, item_ix = enc["item"]
-
-    def unknown(codes: np.ndarray, uniq: pd.Index, known: Any, col: str, what: str,
+    def unknown(self, codes: np.ndarray, uniq: pd.Index, known: Any, col: str, what: str,
                 expected: str) -> None:
+        """The rows whose value of ``col`` (codes into ``uniq``) is not among ``known``."""
         bad_u = ~uniq.isin(list(known))
         if bad_u.any():
             mask = np.isin(codes, np.flatnonzero(bad_u))
-            col_problem(mask, col, f"{what} {sorted(uniq[bad_u])[:10]} not in the spec "
-                        f"({expected})")
+            self.add(mask, col, f"{what} {sorted(uniq[bad_u])[:10]} not in the spec "
+                     f"({expected})")
 
+
+@dataclass
+class _Ids:
+    """Integer codes (per row) and labels of the unit, group, questionnaire and item."""
+
+    unit: np.ndarray
+    units: pd.Index
+    group: np.ndarray
+    groups: pd.Index
+    quest: np.ndarray
+    quests: pd.Index
+    item: np.ndarray
+    items: pd.Index
+
+
+def _encode_ids(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index | None,
+                pb: _Problems) -> _Ids:
+    """Codes of the id columns, checked for empty cells and against the units and the spec."""
+    enc: dict[str, tuple[np.ndarray, pd.Index]] = {}
+    for col in ("unit_id", "group", "questionnaire", "item"):
+        codes, uniq = _factorize(df[col])
+        if (codes < 0).any():
+            pb.add(codes < 0, col, "empty cell")
+        enc[col] = (codes, uniq)
+    ids = _Ids(*enc["unit_id"], *enc["group"], *enc["questionnaire"], *enc["item"])
     if units is not None:
         unit_list = pd.Index(units).astype(str)
-        unknown(unit, unit_ix, unit_list, "unit_id", "unit(s)", "units table of the period")
-        unit_ix_full = unit_list.append(unit_ix[~unit_ix.isin(unit_list)])
-        unit = unit_ix_full.get_indexer(unit_ix)[unit] if len(unit_ix) else unit
-        unit = np.where(enc["unit_id"][0] < 0, -1, unit)
-        unit_ix = unit_ix_full
+        pb.unknown(ids.unit, ids.units, unit_list, "unit_id", "unit(s)",
+                   "units table of the period")
+        full = unit_list.append(ids.units[~ids.units.isin(unit_list)])
+        unit = full.get_indexer(ids.units)[ids.unit] if len(ids.units) else ids.unit
+        ids.unit = np.where(enc["unit_id"][0] < 0, -1, unit)
+        ids.units = full
     if codebook.groups:
-        unknown(group, group_ix, codebook.groups, "group", "group(s)",
-                f"sources.survey.groups declares {sorted(codebook.groups)}")
+        pb.unknown(ids.group, ids.groups, codebook.groups, "group", "group(s)",
+                   f"sources.survey.groups declares {sorted(codebook.groups)}")
     if codebook.questionnaires:
-        unknown(quest, quest_ix, codebook.questionnaires, "questionnaire", "questionnaire(s)",
-                f"sources.survey.questionnaires declares {sorted(codebook.questionnaires)}")
+        pb.unknown(ids.quest, ids.quests, codebook.questionnaires, "questionnaire",
+                   "questionnaire(s)", "sources.survey.questionnaires declares "
+                   f"{sorted(codebook.questionnaires)}")
+    return ids
 
-    # questionnaire × item pairs and their scales
-    pair = quest * max(len(item_ix), 1) + item
-    qi_codes, qi_uniq = pd.factorize(pair, sort=True)
+
+def _encode_items(ids: _Ids, codebook: Codebook, n_rows: int, pb: _Problems
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The questionnaire × item pairs with their scales and labels, the pair of each row, and
+    the scale of each row (an index into ``codebook.scales``)."""
+    ni = max(len(ids.items), 1)
+    qi_codes, qi_uniq = pd.factorize(ids.quest * ni + ids.item, sort=True)
     qi_codes = qi_codes.astype(np.int64)
-    qi_q = qi_uniq // max(len(item_ix), 1)
-    qi_i = qi_uniq % max(len(item_ix), 1)
-    qitems = pd.DataFrame({"questionnaire": quest_ix[qi_q] if len(quest_ix) else [],
-                           "item": item_ix[qi_i] if len(item_ix) else []})
-    scale_names = list(codebook.scales)
+    qitems = pd.DataFrame({"questionnaire": ids.quests[qi_uniq // ni] if len(ids.quests) else [],
+                           "item": ids.items[qi_uniq % ni] if len(ids.items) else []})
+    pairs = list(zip(qitems["questionnaire"], qitems["item"], strict=True))
     qscale = []
-    for i, (q, it) in enumerate(zip(qitems["questionnaire"], qitems["item"], strict=True)):
+    for i, (q, it) in enumerate(pairs):
         qdef = codebook.questionnaires.get(q)
         if qdef is None:
             qscale.append(codebook.default_scale)
             continue
         if qdef.items and it not in qdef.items:
-            col_problem(qi_codes == i, "item", f"item {it!r} not declared for questionnaire "
-                        f"{q!r} (sources.survey.questionnaires.{q}.items: {sorted(qdef.items)})")
+            pb.add(qi_codes == i, "item", f"item {it!r} not declared for questionnaire {q!r} "
+                   f"(sources.survey.questionnaires.{q}.items: {sorted(qdef.items)})")
         qscale.append(qdef.scale_of(it))
     qitems["scale"] = qscale
     labels = [codebook.questionnaires[q].items.get(it, ("", it, it))[1:]
-              if q in codebook.questionnaires else (it, it)
-              for q, it in zip(qitems["questionnaire"], qitems["item"], strict=True)]
+              if q in codebook.questionnaires else (it, it) for q, it in pairs]
     qitems["label"] = [zh for zh, _ in labels]
     qitems["label_en"] = [en for _, en in labels]
+    scale_names = list(codebook.scales)
     row_scale = (np.array([scale_names.index(s) for s in qscale], dtype=np.int64)[qi_codes]
-                 if len(qscale) else np.zeros(len(df), dtype=np.int64))
+                 if len(qscale) else np.zeros(n_rows, dtype=np.int64))
+    return qitems, qi_codes, row_scale
 
-    # answers: factorize raw values, then map (scale, code) pairs through the codebook
-    a_codes, a_uniq = pd.factorize(df["answer"], sort=False)
+
+def _encode_answers(answers: pd.Series, codebook: Codebook, row_scale: np.ndarray,
+                    pb: _Problems) -> tuple[np.ndarray, ...]:
+    """Kind, global answer id, points and satisfied (0/1) of each row.
+
+    The raw answers are factorized, then each distinct (scale, code) pair is looked up in the
+    codebook once.
+    """
+    scale_names = list(codebook.scales)
+    a_codes, a_uniq = pd.factorize(answers, sort=False)
     a_norm = [normalise_code(x) for x in a_uniq]
     n_a = len(a_norm) + 1
     a_codes = np.where(a_codes < 0, len(a_norm), a_codes)  # NaN → the extra "blank" slot
     a_norm.append("")
-    key = row_scale * n_a + a_codes
-    k_codes, k_uniq = pd.factorize(key, sort=False)
+    k_codes, k_uniq = pd.factorize(row_scale * n_a + a_codes, sort=False)
     max_answers = max(len(s.answers) for s in codebook.scales.values())
     kind_u = np.empty(len(k_uniq), dtype=np.int8)
     pts_u = np.full(len(k_uniq), np.nan)
@@ -195,9 +209,8 @@ def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index
         idx = scale.codes().get(code)
         if idx is None:
             kind_u[j] = BLANK
-            mask = k_codes == j
-            col_problem(mask, "answer", f"unknown answer code {code!r} for scale {scale.name!r} "
-                        f"(expected one of {[a.code for a in scale.answers]}, or blank)")
+            pb.add(k_codes == j, "answer", f"unknown answer code {code!r} for scale "
+                   f"{scale.name!r} (expected one of {[a.code for a in scale.answers]}, or blank)")
             continue
         ans = scale.answers[idx]
         kind_u[j] = DONT_KNOW if ans.dont_know else SUBSTANTIVE
@@ -205,16 +218,22 @@ def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index
             pts_u[j] = ans.points
             sat_u[j] = float(ans.satisfied)
             aid_u[j] = s_i * max_answers + idx
+    return kind_u[k_codes], aid_u[k_codes], pts_u[k_codes], sat_u[k_codes]
 
-    # ballots
+
+def _encode_ballots(df: pd.DataFrame, pb: _Problems) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """The ballot of each row, the ballot ids and each ballot's first row.
+
+    A ballot is a ``ballot_id`` (within its period), else one respondent's questionnaire.
+    """
     has_ballot = "ballot_id" in df.columns
     keys = ["period"] if "period" in df.columns else []
     keys += ["ballot_id"] if has_ballot else ["questionnaire", "respondent_id"]
     if has_ballot and df["ballot_id"].isna().any():
-        col_problem(df["ballot_id"].isna().to_numpy(), "ballot_id", "empty ballot_id")
+        pb.add(df["ballot_id"].isna().to_numpy(), "ballot_id", "empty ballot_id")
     if "respondent_id" in df.columns and not has_ballot and df["respondent_id"].isna().any():
-        col_problem(df["respondent_id"].isna().to_numpy(), "respondent_id",
-                    "empty respondent_id (and no ballot_id column)")
+        pb.add(df["respondent_id"].isna().to_numpy(), "respondent_id",
+               "empty respondent_id (and no ballot_id column)")
     combined = np.zeros(len(df), dtype=np.int64)
     labels: list[tuple[np.ndarray, np.ndarray]] = []
     for col in keys:
@@ -223,84 +242,122 @@ def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index
         labels.append((c, np.asarray(pd.Index(u).astype(str), dtype=object)))
     ballot, _ = pd.factorize(combined, sort=False)
     ballot = np.asarray(ballot, dtype=np.int64)
-    b_first = np.unique(ballot, return_index=True)[1].astype(np.int64)
-    firsts = [u[np.maximum(c[b_first], 0)] for c, u in labels]
+    first = np.unique(ballot, return_index=True)[1].astype(np.int64)
+    firsts = [u[np.maximum(c[first], 0)] for c, u in labels]
     ballots = pd.Index(firsts[-1] if has_ballot else ["/".join(t) for t in zip(*firsts,
                                                                                 strict=True)])
-    nb = len(ballots)
+    return ballot, ballots, first
 
-    # weights
-    weighted = "weight" in df.columns
-    if weighted:
-        w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = ~np.isfinite(w)
-        if bad.any():
-            col_problem(bad, "weight", "missing or non-numeric survey weight")
-        neg = np.isfinite(w) & (w < 0)
-        if neg.any():
-            col_problem(neg, "weight", f"negative survey weight {sorted(set(w[neg]))[:5]}")
-        w = np.where(np.isfinite(w) & (w >= 0), w, 0.0)
-    else:
-        w = np.ones(len(df))
 
-    # one ballot: one group, one questionnaire, one respondent, one weight, one box
-    first = b_first
+def _survey_weights(df: pd.DataFrame, pb: _Problems) -> np.ndarray:
+    """The survey weight of each row (1 without a ``weight`` column); bad weights count 0."""
+    if "weight" not in df.columns:
+        return np.ones(len(df))
+    w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(w)
+    if bad.any():
+        pb.add(bad, "weight", "missing or non-numeric survey weight")
+    neg = np.isfinite(w) & (w < 0)
+    if neg.any():
+        pb.add(neg, "weight", f"negative survey weight {sorted(set(w[neg]))[:5]}")
+    return np.where(np.isfinite(w) & (w >= 0), w, 0.0)
+
+
+def _check_one_per_ballot(checks: list[tuple[str, np.ndarray]], ballot: np.ndarray,
+                          ballots: pd.Index, first: np.ndarray, pb: _Problems) -> None:
+    """One ballot: one group, one questionnaire, one respondent, one weight, one box."""
     valid_b = ballot >= 0
-    resp = None
-    if "respondent_id" in df.columns:
-        r_codes, r_uniq = pd.factorize(df["respondent_id"], sort=False)
-        resp = r_codes.astype(np.int64)
-    checks: list[tuple[str, np.ndarray]] = [("group", group), ("questionnaire", quest)]
-    if resp is not None:
-        checks.append(("respondent_id", resp))
-    if weighted:
-        checks.append(("weight", w))
-    box_codes = None
-    if "box" in df.columns:
-        box_codes, box_uniq = pd.factorize(df["box"].astype(str), sort=False)
-        checks.append(("box", box_codes))
     for col, arr in checks:
-        ref = arr[first][ballot]
-        diff = valid_b & (arr != ref)
+        diff = valid_b & (arr != arr[first][ballot])
         if diff.any():
             bids = sorted(set(ballots[ballot[diff]]))[:5]
-            col_problem(diff, col, f"ballot(s) {bids} change {col} between rows (one ballot is "
-                        "one respondent's questionnaire)")
+            pb.add(diff, col, f"ballot(s) {bids} change {col} between rows (one ballot is "
+                   "one respondent's questionnaire)")
 
-    # timestamps
+
+def _ballot_times(df: pd.DataFrame, ballot: np.ndarray, nb: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per ballot: the earliest ``started`` (else ``timestamp``) and the latest ``timestamp``,
+    float seconds (NaN unknown)."""
     start = np.full(nb, np.nan)
     end = np.full(nb, np.nan)
-    if "timestamp" in df.columns:
-        ts = _seconds(df["timestamp"])
-        if "started" in df.columns:
-            st = _seconds(df["started"])
-        else:
-            st = ts
-        ok = valid_b & np.isfinite(ts)
-        if ok.any():
-            end_full = np.full(nb, -np.inf)
-            np.maximum.at(end_full, ballot[ok], ts[ok])
-            end = np.where(np.isfinite(end_full), end_full, np.nan)
-        ok = valid_b & np.isfinite(st)
-        if ok.any():
-            start_full = np.full(nb, np.inf)
-            np.minimum.at(start_full, ballot[ok], st[ok])
-            start = np.where(np.isfinite(start_full), start_full, np.nan)
+    if "timestamp" not in df.columns:
+        return start, end
+    valid_b = ballot >= 0
+    ts = _seconds(df["timestamp"])
+    st = _seconds(df["started"]) if "started" in df.columns else ts
+    ok = valid_b & np.isfinite(ts)
+    if ok.any():
+        end_full = np.full(nb, -np.inf)
+        np.maximum.at(end_full, ballot[ok], ts[ok])
+        end = np.where(np.isfinite(end_full), end_full, np.nan)
+    ok = valid_b & np.isfinite(st)
+    if ok.any():
+        start_full = np.full(nb, np.inf)
+        np.minimum.at(start_full, ballot[ok], st[ok])
+        start = np.where(np.isfinite(start_full), start_full, np.nan)
+    return start, end
 
-    raise_all(problems, f"problems in {table}")
-    kind = kind_u[k_codes]
+
+def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index | None = None,
+           table: str = "survey_responses") -> Encoded:
+    """Check ``df`` against ``codebook`` (and the known ``units``) and encode it.
+
+    Every problem is collected before raising, in the order of the checks: empty ids, ids not
+    in the spec, items not declared, unknown answer codes, empty ballot ids, survey weights,
+    ballots that change between rows.
+
+    Raises
+    ------
+    TableError / ProblemList
+        Missing columns; empty ids; units, groups, questionnaires or items not in the spec;
+        unknown answer codes; negative, missing or inconsistent survey weights; a ballot
+        whose group, questionnaire or respondent changes between rows.
+    """
+    missing = [c for c in REQUIRED if c not in df.columns]
+    if "ballot_id" not in df.columns and "respondent_id" not in df.columns:
+        missing.append("ballot_id (or respondent_id)")
+    if missing:
+        raise TableError(f"missing column(s) {missing}; expected {list(REQUIRED)} and ballot_id "
+                         "or respondent_id (optional: weight, timestamp, started, box, period)",
+                         table)
+    rows = (df["_row"].to_numpy(dtype=np.int64) if "_row" in df.columns
+            else np.arange(len(df), dtype=np.int64) + 2)
+    pb = _Problems(table, rows)
+    ids = _encode_ids(df, codebook, units, pb)
+    qitems, qitem, row_scale = _encode_items(ids, codebook, len(df), pb)
+    kind, answer_id, points, sat = _encode_answers(df["answer"], codebook, row_scale, pb)
+    ballot, ballots, first = _encode_ballots(df, pb)
+    w = _survey_weights(df, pb)
+    resp = _factorize_column(df, "respondent_id")
+    box = _factorize_column(df, "box", as_text=True)
+    checks = [("group", ids.group), ("questionnaire", ids.quest)]
+    checks += [("respondent_id", resp[0])] if resp is not None else []
+    checks += [("weight", w)] if "weight" in df.columns else []
+    checks += [("box", box[0])] if box is not None else []
+    _check_one_per_ballot(checks, ballot, ballots, first, pb)
+    start, end = _ballot_times(df, ballot, len(ballots))
+    raise_all(pb.found, f"problems in {table}")
     return Encoded(
-        table=table, rows=rows, units=unit_ix, groups=group_ix, questionnaires=quest_ix,
-        qitems=qitems, unit=unit, group=group, questionnaire=quest, qitem=qi_codes,
-        ballot=ballot, kind=kind, answer_id=aid_u[k_codes], points=pts_u[k_codes],
-        sat=sat_u[k_codes], ballots=ballots,
-        ballot_respondent=(np.asarray(r_uniq.astype(str), dtype=object)[resp[first]]
-                           if resp is not None else np.full(nb, None, dtype=object)),
-        ballot_group=group[first], ballot_questionnaire=quest[first], ballot_weight=w[first],
-        ballot_first_row=first, ballot_start=start, ballot_end=end,
-        ballot_box=(np.asarray(box_uniq, dtype=object)[box_codes[first]]
-                    if box_codes is not None else None),
-        weighted=weighted)
+        table=table, rows=rows, units=ids.units, groups=ids.groups, questionnaires=ids.quests,
+        qitems=qitems, unit=ids.unit, group=ids.group, questionnaire=ids.quest, qitem=qitem,
+        ballot=ballot, kind=kind, answer_id=answer_id, points=points, sat=sat, ballots=ballots,
+        ballot_respondent=(resp[1][resp[0][first]] if resp is not None
+                           else np.full(len(ballots), None, dtype=object)),
+        ballot_group=ids.group[first], ballot_questionnaire=ids.quest[first],
+        ballot_weight=w[first], ballot_first_row=first, ballot_start=start, ballot_end=end,
+        ballot_box=box[1][box[0][first]] if box is not None else None,
+        weighted="weight" in df.columns)
+
+
+def _factorize_column(df: pd.DataFrame, col: str, as_text: bool = False
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (in order of appearance, -1 for blanks) and labels (object array) of ``col``."""
+    if col not in df.columns:
+        return None
+    codes, uniq = pd.factorize(df[col].astype(str) if as_text else df[col], sort=False)
+    labels = uniq if as_text else pd.Index(uniq).astype(str)
+    return codes.astype(np.int64), np.asarray(labels, dtype=object)
 
 
 def _seconds(s: pd.Series) -> np.ndarray:

@@ -1,0 +1,148 @@
+"""The ``sources.peer`` section: its schema (pydantic) and :func:`validate_config`.
+
+Spec section (see :mod:`evalkit.sources.peer.source` for what each key does)::
+
+    peer:
+      weight: 0.15                 # read by evaluate, not here
+      table: peer
+      scheme: trimmed_mean         # a key of evalkit.sources.peer.SCHEMES
+      params: {k: 1}               # the scheme's parameters
+      scale: [0, 100]
+      grades: {优秀: 95, 良好: 85, 一般: 75, 较差: 60}
+      missing_labels: [不了解]
+      self_rating: exclude         # or: error
+      validity: {same_score: true, min_items: 3, max_share: {优秀: 0.5}}
+      min_raters: 3
+      round: all                   # or one round number
+
+Unknown keys and ill-typed simple values are found by the :class:`PeerSection` model
+(:func:`section_problems`, the same helper as :mod:`evalkit.sources.survey.schema`); the
+scheme, its parameters, the scale and the grade map are checked by hand, against the
+registry and each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
+from evalkit.sources.peer.schemes import SCHEMES
+
+
+class Strict(BaseModel):
+    """A mapping of the spec: unknown keys are errors; values are validated without coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model of the mapping at ``loc`` (fields typed ``Model`` or ``Model | None``)."""
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            return None
+        inner = [a for a in (field.annotation, *get_args(field.annotation))
+                 if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return None
+        model = inner[0]
+    return model
+
+
+def _path(where: str, loc: tuple[Any, ...]) -> str:
+    return where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+
+
+def section_problems(model: type[BaseModel], raw: Mapping[str, Any], where: str
+                     ) -> list[EvalkitError]:
+    """Every problem pydantic finds in the mapping ``raw`` at the YAML path ``where``.
+
+    Unknown keys are worded by :func:`evalkit.core.errors.unknown_keys` (listing the keys the
+    mapping takes); other problems give pydantic's message and the value found.
+    """
+    try:
+        model.model_validate(dict(raw))
+    except ValidationError as err:
+        problems: dict[str, EvalkitError] = {}
+        for e in err.errors():
+            loc = tuple(e["loc"])
+            parent = _model_at(model, loc[:-1]) if e["type"] == "extra_forbidden" else None
+            if parent is not None:
+                found: list[EvalkitError] = list(
+                    unknown_keys([loc[-1]], parent.model_fields, _path(where, loc[:-1])))
+            else:
+                found = [SpecError(f"{e['msg']} (got {e.get('input')!r})", _path(where, loc))]
+            for p in found:
+                problems.setdefault(str(p), p)
+        return list(problems.values())
+    return []
+
+
+class Validity(Strict):
+    """``validity``: ballot rules of :func:`evalkit.sources.peer.data.prepare_ratings`."""
+
+    same_score: bool = False
+    min_items: Annotated[int, Field(ge=1)] = 3
+    max_share: dict[Any, Annotated[float, Field(gt=0, le=1)]] | None = None
+
+
+class PeerSection(Strict):
+    """The keys of ``sources.peer`` and the types of the simple ones (see the module docstring)."""
+
+    table: str = "peer"
+    scheme: Any = "mean"
+    params: dict[str, Any] | None = None
+    scale: Any = None
+    grades: Any = None
+    missing_labels: list[Any] | None = None
+    self_rating: Literal["exclude", "error"] = "exclude"
+    validity: Validity | None = None
+    min_raters: Annotated[int, Field(ge=1)] = 1
+    round: Any = "all"
+
+
+def _scheme_problems(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
+    key = config.get("scheme", "mean")
+    if key not in SCHEMES:
+        return [SpecError(f"unknown peer scheme {key!r}; expected one of {sorted(SCHEMES)}",
+                          f"{where}.scheme")]
+    params = config.get("params") or {}
+    if not isinstance(params, Mapping):
+        return []  # a problem of the schema
+    allowed, _ = SCHEMES.parameters(key, {"R", "design"})
+    return list(unknown_keys(params, allowed, f"{where}.params", what="parameter",
+                             of=f" of scheme {key!r}"))
+
+
+def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
+    """Problems in a ``sources.peer`` section (each names its YAML path).
+
+    Examples
+    --------
+    >>> [str(p) for p in validate_config({"scale": [100, 0]}, "sources.peer")]
+    ['sources.peer.scale: expected [low, high] with low < high; got [100, 0]']
+    >>> [str(p) for p in validate_config({"params": {"kk": 1}}, "sources.peer")]
+    ["sources.peer.params.kk: unknown parameter 'kk' of scheme 'mean'; it takes none"]
+    """
+    out = section_problems(PeerSection, config, where) + _scheme_problems(config, where)
+    scale = config.get("scale", [0, 100])
+    if not (isinstance(scale, list | tuple) and len(scale) == 2
+            and all(isinstance(v, int | float) for v in scale) and scale[0] < scale[1]):
+        out.append(SpecError(f"expected [low, high] with low < high; got {scale!r}",
+                             f"{where}.scale"))
+    grades = config.get("grades")
+    if grades is not None and not (isinstance(grades, Mapping) and grades and all(
+            isinstance(v, int | float) for v in grades.values())):
+        out.append(SpecError("expected a mapping grade label -> points, e.g. {优秀: 95}",
+                             f"{where}.grades"))
+    val = config.get("validity") or {}
+    max_share = val.get("max_share") if isinstance(val, Mapping) else None
+    for lab in max_share if isinstance(max_share, Mapping) else ():
+        if not isinstance(grades, Mapping) or lab not in grades:
+            out.append(SpecError(f"{lab!r} is not a grade of {where}.grades; max_share limits "
+                                 "the share of one grade on a ballot",
+                                 f"{where}.validity.max_share.{lab}"))
+    return out
