@@ -16,7 +16,7 @@ Spec section (see :mod:`evalkit.sources.peer.source` for what each key does)::
       round: all                   # or one round number
 
 Unknown keys and ill-typed simple values are found by the :class:`PeerSection` model
-(:func:`section_problems`, the same helper as :mod:`evalkit.sources.survey.schema`); the
+(:func:`evalkit.spec.sections.section_problems`); the
 scheme, its parameters, the scale and the grade map are checked by hand, against the
 registry and each other.
 """
@@ -24,61 +24,13 @@ registry and each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
 from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
 from evalkit.sources.peer.schemes import SCHEMES
-
-
-class Strict(BaseModel):
-    """A mapping of the spec: unknown keys are errors; values are validated without coercion."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model of the mapping at ``loc`` (fields typed ``Model`` or ``Model | None``)."""
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            return None
-        inner = [a for a in (field.annotation, *get_args(field.annotation))
-                 if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not inner:
-            return None
-        model = inner[0]
-    return model
-
-
-def _path(where: str, loc: tuple[Any, ...]) -> str:
-    return where + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-
-
-def section_problems(model: type[BaseModel], raw: Mapping[str, Any], where: str
-                     ) -> list[EvalkitError]:
-    """Every problem pydantic finds in the mapping ``raw`` at the YAML path ``where``.
-
-    Unknown keys are worded by :func:`evalkit.core.errors.unknown_keys` (listing the keys the
-    mapping takes); other problems give pydantic's message and the value found.
-    """
-    try:
-        model.model_validate(dict(raw))
-    except ValidationError as err:
-        problems: dict[str, EvalkitError] = {}
-        for e in err.errors():
-            loc = tuple(e["loc"])
-            parent = _model_at(model, loc[:-1]) if e["type"] == "extra_forbidden" else None
-            if parent is not None:
-                found: list[EvalkitError] = list(
-                    unknown_keys([loc[-1]], parent.model_fields, _path(where, loc[:-1])))
-            else:
-                found = [SpecError(f"{e['msg']} (got {e.get('input')!r})", _path(where, loc))]
-            for p in found:
-                problems.setdefault(str(p), p)
-        return list(problems.values())
-    return []
+from evalkit.spec.sections import Strict, section_problems
 
 
 class Validity(Strict):

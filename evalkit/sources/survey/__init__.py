@@ -18,7 +18,7 @@ One pipeline, one module per step (:func:`analyse` runs them in this order):
 The ``survey`` source (:mod:`~evalkit.sources.survey.source`) feeds :func:`analyse` into
 ``evaluate``; :mod:`~evalkit.sources.survey.plots` draws the funnel plot, the group breakdown
 and the unit report's survey section (:func:`report_section`). The spec section's keys are
-checked by :func:`validate_config` (:mod:`~evalkit.sources.survey.schema`).
+checked by :func:`validate_config` (:mod:`~evalkit.spec.sections`).
 
 Examples
 --------

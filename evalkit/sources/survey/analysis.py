@@ -41,7 +41,7 @@ from evalkit.sources.survey.intervals import MEAN_INTERVALS, RATE_INTERVALS, WAL
 from evalkit.sources.survey.quality import careless_flags, reliability
 from evalkit.sources.survey.ranking import Ranking, rank_table
 from evalkit.sources.survey.responses import Encoded, encode
-from evalkit.sources.survey.schema import Strict, section_problems
+from evalkit.spec.sections import Strict, section_problems
 
 SCORES = ("points", "rate", "rate_shrunk")
 

@@ -39,7 +39,7 @@ from pydantic import Field
 from evalkit.core.errors import EvalkitError, TableError, raise_all
 from evalkit.core.labels import t
 from evalkit.sources.survey.responses import BLANK, DONT_KNOW, SUBSTANTIVE, Encoded, rows_text
-from evalkit.sources.survey.schema import Strict
+from evalkit.spec.sections import Strict
 
 #: The reason codes, in the order the rules apply; labels ``survey_reason_<code>`` in
 #: :data:`evalkit.core.labels.LABELS` (read by :func:`reason_label`).

@@ -39,7 +39,7 @@ from pydantic import BeforeValidator
 from evalkit.core.errors import EvalkitError, SpecError, raise_all
 from evalkit.core.labels import label_or
 from evalkit.sources.survey.scales import Answer, Scale, builtin_scales, normalise_code, range_scale
-from evalkit.sources.survey.schema import Strict, section_problems
+from evalkit.spec.sections import Strict, section_problems
 
 
 @dataclass(frozen=True)

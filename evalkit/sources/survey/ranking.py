@@ -30,7 +30,7 @@ from pydantic import Field
 from scipy import optimize, special, stats
 
 from evalkit.core.errors import EvalkitError, MethodError
-from evalkit.sources.survey.schema import Strict
+from evalkit.spec.sections import Strict
 
 #: spec names → statsmodels multipletests names
 CORRECTIONS = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "bonferroni": "bonferroni"}

@@ -1,6 +1,6 @@
-"""The survey section as pydantic models: unknown keys and ill-typed values become problems.
+"""Sections of the spec as pydantic models: unknown keys and ill-typed values become problems.
 
-Each mapping of ``sources.survey`` (the section itself, ``rules``, ``ranking``, a scale, an
+A source's section (e.g. ``sources.survey``: the section itself, ``rules``, ``ranking``, a scale, an
 answer, a questionnaire, an item, a group) is a :class:`Strict` model: an unknown key is an
 error, and values are not coerced (``"yes"`` is not a boolean, ``true`` is not a number).
 :func:`section_problems` turns pydantic's findings into :class:`~evalkit.core.errors.SpecError`
