@@ -3,9 +3,10 @@
 Builds the demo city (``evalkit.demo.city.make_demo`` with ``--units`` units, evaluated by
 ``run_spec``), then in one run:
 
-1. the plain loop, on a sample of units: per unit, the ``papermill`` CLI executes
-   ``notebooks/unit_report.ipynb`` and the ``jupyter nbconvert --to html --no-input`` CLI
-   exports it (a new kernel and new imports every time) — the baseline;
+1. the plain loop, on a sample of units: per unit, the ``papermill`` CLI executes the
+   shipped ``unit_report.ipynb`` (:data:`evalkit.report.jobs.UNIT_NOTEBOOK`) and the
+   ``jupyter nbconvert --to html --no-input`` CLI exports it (a new kernel and new imports
+   every time) — the baseline;
 2. ``evalkit report RESULTS --force`` as a fresh process on every unit (warm kernels, one per
    worker, ``--jobs`` workers, the overview and index included in the time);
 
@@ -26,18 +27,18 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import pandas as pd
+
+from evalkit.demo.city import make_demo
+from evalkit.report.jobs import UNIT_NOTEBOOK
+from evalkit.run import run_spec
+
 BIN = Path(sys.executable).parent
-NOTEBOOK = ROOT / "notebooks" / "unit_report.ipynb"
+NOTEBOOK = UNIT_NOTEBOOK
 
 
 def build(work: Path, n_units: int) -> tuple[Path, list[str]]:
     """Write the demo city and evaluate it; return the Results folder and the unit ids."""
-    import pandas as pd
-
-    from evalkit.demo.city import make_demo
-    from evalkit.run import run_spec
-
     make_demo(work / "data", n_units=n_units, spec_path=work / "demo.yaml")
     run_spec(work / "demo.yaml", work / "results")
     totals = pd.read_parquet(work / "results" / "totals.parquet")
@@ -68,6 +69,7 @@ def evalkit_report(results: Path, n_units: int, out: Path, jobs: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (see the module doc) and print seconds per report and the ratio."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--units", type=int, default=100, help="units in the demo city (100)")
     p.add_argument("--sample", type=int, default=3, help="units in the plain loop (3)")

@@ -125,6 +125,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "survey_no_responses": ("无有效答卷，权重转给其他群体",
                             "no responses: weight moved to other groups"),
     "survey_suppressed": ("样本不足，不公布", "too few respondents: not published"),
+    "survey_degenerate": ("区间为约定值：原区间宽度为0（改用有界均值Wilson区间）或超出量表被截断",
+                          "interval by convention: the method's interval had zero width "
+                          "(bounded-mean Wilson interval used) or was clipped to the scale"),
     "survey_zero_weight": ("权重为0", "weight 0"),
     "survey_funnel_x": ("有效样本量", "Effective sample size"),
     "survey_funnel_y": ("满意率", "Satisfaction rate"),
@@ -196,6 +199,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "tasks_light_yellow": ("黄灯", "yellow"),
     "tasks_light_red": ("红灯", "red"),
     "tasks_monthly": ("按到期月份的任务销号", "Tasks by due month"),
+    "weights_data_dependent": ("权重由考核数据计算（客观赋权），随数据而变："
+                               "某单位提高一项正向指标，权重随之变化，其总分也可能下降。"
+                               "这是方法本身的性质，不是计算错误。",
+                               "Weights computed from the data (objective weighting) move with "
+                               "the data: a unit that improves a benefit indicator can see its "
+                               "total fall because the weights change. This is a property of "
+                               "the method, not an error."),
     "uncertainty_section": ("排名稳健性与权重来源", "Rank robustness and weights"),
     "failures": ("生成失败的报告", "Reports that failed"),
     "overview_link": ("结果公示与总览", "Published ranking and overview"),

@@ -1,10 +1,12 @@
 """Read Results for reports: a per-process cache and the slice one unit's report needs.
 
 Reports never recompute: every figure a report prints is a row of the Results tables
-(``totals``, ``indicators``, ``nodes``, ``sources``, ``points`` and the ``meta_*`` tables).
-A warm kernel renders many units from the same Results, so :func:`load_results` keeps the
-loaded Results in memory keyed by the folder and a fingerprint of its files (size and
-modification time): a changed folder is read again.
+(``totals``, ``indicators``, ``nodes``, ``sources``, ``points`` and the ``meta_*`` tables,
+documented in :mod:`evalkit.results.schema`). A warm kernel renders many units from the same
+Results, so :func:`load_results` keeps the loaded Results in memory keyed by the folder and a
+fingerprint of its files (size and modification time): a changed folder is read again. The
+current period is :attr:`Results.current_period <evalkit.results.store.Results.current_period>`
+(the only definition); rows of a period are matched on the period as text.
 
 Examples
 --------
@@ -24,8 +26,13 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError
 from evalkit.core.labels import check_lang
+from evalkit.results import Results
+from evalkit.results.schema import missing_tables
 
-_CACHE: dict[tuple[str, str], Any] = {}
+#: The tables a unit report reads (the ``meta_*`` tables are used when present).
+REPORT_TABLES = ("totals", "indicators", "nodes", "sources", "points")
+
+_CACHE: dict[tuple[str, str], Results] = {}
 
 
 def folder_fingerprint(folder: str | Path) -> str:
@@ -38,13 +45,14 @@ def folder_fingerprint(folder: str | Path) -> str:
     return h.hexdigest()
 
 
-def load_results(folder: str | Path) -> Any:
-    """``evalkit.results.Results.load(folder)``, cached per process while the folder is unchanged.
+def load_results(folder: str | Path) -> Results:
+    """``Results.load(folder)``, cached per process while the folder is unchanged.
 
     Raises
     ------
     EvalkitError
-        When ``folder`` is not a Results folder (no ``totals.parquet``).
+        When ``folder`` is not a Results folder (no ``totals.parquet``), or lacks a table
+        (or a key column) of :data:`REPORT_TABLES`.
     """
     folder = Path(folder).resolve()
     if not (folder / "totals.parquet").is_file():
@@ -52,25 +60,30 @@ def load_results(folder: str | Path) -> Any:
                            "Results.save (run `evalkit run SPEC` first)", str(folder))
     key = (str(folder), folder_fingerprint(folder))
     if key not in _CACHE:
+        res = Results.load(folder)
+        problems = missing_tables(res.tables, REPORT_TABLES)
+        if problems:
+            raise EvalkitError("; ".join(problems) + " (expected the tables of "
+                               "evalkit.results.schema: run `evalkit run SPEC` again)",
+                               str(folder))
         _CACHE.clear()
-        _CACHE[key] = _load(folder)
+        _CACHE[key] = res
     return _CACHE[key]
 
 
-def _load(folder: Path) -> Any:
-    from evalkit.results import Results
-
-    return Results.load(folder)
-
-
-def table(res: Any, name: str) -> pd.DataFrame | None:
+def table(res: Results, name: str) -> pd.DataFrame | None:
     """The Results table ``name``, or None when the Results do not have it."""
     return res.tables.get(name)
 
 
-def current_period(res: Any) -> Any:
-    """The current period: the last one in ``totals`` (periods sort as numbers or strings)."""
-    return sorted(res.tables["totals"]["period"].unique())[-1]
+def in_period(df: pd.DataFrame, period: Any) -> pd.DataFrame:
+    """The rows of ``df`` in ``period`` (compared as text, as Results periods are)."""
+    return df.loc[df["period"].astype(str) == str(period)]
+
+
+def current_totals(res: Results) -> pd.DataFrame:
+    """The ``totals`` rows of the current period (:attr:`Results.current_period`)."""
+    return in_period(res.tables["totals"], res.current_period)
 
 
 @dataclass
@@ -82,17 +95,17 @@ class UnitView:
     res : Results
         The whole Results (shared, cached; never modified).
     unit_id, lang, period :
-        The unit, the language of the report (``zh``/``en``) and the current period.
+        The unit, the language of the report (``zh``/``en``) and the current period (text).
     row : pandas.Series
         The unit's row of ``totals`` in the current period.
     peers : pandas.DataFrame
         ``totals`` rows of the unit's category in the current period.
     """
 
-    res: Any
+    res: Results
     unit_id: str
     lang: str
-    period: Any
+    period: str
     row: pd.Series
     peers: pd.DataFrame
 
@@ -101,10 +114,8 @@ class UnitView:
         df = table(self.res, name)
         if df is None:
             return None
-        mask = df["period"] == (self.period if period is None else period)
-        if unit:
-            mask &= df["unit_id"] == self.unit_id
-        return df.loc[mask]
+        df = in_period(df, self.period if period is None else period)
+        return df.loc[df["unit_id"] == self.unit_id] if unit else df
 
 
 def unit_view(results_dir: str | Path, unit_id: str, lang: str = "zh") -> UnitView:
@@ -117,9 +128,8 @@ def unit_view(results_dir: str | Path, unit_id: str, lang: str = "zh") -> UnitVi
     """
     check_lang(lang)
     res = load_results(results_dir)
-    totals = res.tables["totals"]
-    period = current_period(res)
-    cur = totals.loc[totals["period"] == period]
+    period = str(res.current_period)
+    cur = current_totals(res)
     hit = cur.loc[cur["unit_id"] == unit_id]
     if hit.empty:
         raise EvalkitError(f"unit {unit_id!r} not found in totals for period {period}; "

@@ -26,11 +26,12 @@ from typing import Any
 import pandas as pd
 
 from evalkit.core.atomic import atomic_write
-from evalkit.core.figures import CSS_FONT_STACK
+from evalkit.core.figures import CSS_FONT_STACK, fmt
 from evalkit.core.labels import t
-from evalkit.report.data import current_period
+from evalkit.report.data import current_totals
+from evalkit.report.names import flag_labels, names, unit_names
 from evalkit.report.paths import safe_stem
-from evalkit.report.tables import flag_labels, fmt, names, unit_names
+from evalkit.results import Results
 
 STYLESHEET_NAME = "report.css"
 
@@ -74,6 +75,7 @@ def write_stylesheet(out_dir: Path) -> Path:
 
 @cache
 def _exporter() -> Any:
+    """nbconvert's HTML exporter (``basic`` template, no code, no prompts), made once."""
     from nbconvert import HTMLExporter
 
     return HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
@@ -98,10 +100,9 @@ def notebook_page(nb: Any, title: str, lang: str) -> str:
     return page(title, notebook_body(nb), lang)
 
 
-def ranking_frame(res: Any, lang: str) -> pd.DataFrame:
+def ranking_frame(res: Results, lang: str) -> pd.DataFrame:
     """The published ranking of the current period: category, rank, unit, total, grade, flags."""
-    totals = res.tables["totals"]
-    cur = totals.loc[totals["period"] == current_period(res)]
+    cur = current_totals(res)
     cats = names(res, "meta_categories", "category", lang)
     order = {c: i for i, c in enumerate(dict.fromkeys(cats.index.tolist()
                                                       + cur["category"].astype(str).tolist()))}
@@ -116,11 +117,11 @@ def ranking_frame(res: Any, lang: str) -> pd.DataFrame:
         "unit": unit_names(cur, lang),
         "total": cur["total"],
         "grade": grade,
-        "flags": cur["flags"].map(lambda f: "、".join(flag_labels(f, lang))),
+        "flags": cur["flags"].map(lambda f: t("list_sep", lang).join(flag_labels(f, lang))),
     }).reset_index(drop=True)
 
 
-def ranking_html(res: Any, lang: str, links: Mapping[str, str] | None = None,
+def ranking_html(res: Results, lang: str, links: Mapping[str, str] | None = None,
                  failed: Sequence[str] = ()) -> str:
     """Ranking tables by category; unit names link to ``links[unit_id]`` when given."""
     df = ranking_frame(res, lang)
@@ -145,7 +146,7 @@ def ranking_html(res: Any, lang: str, links: Mapping[str, str] | None = None,
     return "".join(parts)
 
 
-def index_page(res: Any, lang: str, reports: Mapping[str, str],
+def index_page(res: Results, lang: str, reports: Mapping[str, str],
                failures: Mapping[str, str], overview: str | None, title: str) -> str:
     """The index: link to the overview, failures (if any), ranking linking every report.
 
@@ -156,7 +157,7 @@ def index_page(res: Any, lang: str, reports: Mapping[str, str],
     overview : relative file name of the overview page, or None.
     """
     parts = [f"<h1>{escape(title)}</h1>",
-             f"<p>{escape(t('period', lang))}: {escape(str(current_period(res)))}</p>"]
+             f"<p>{escape(t('period', lang))}: {escape(str(res.current_period))}</p>"]
     if overview:
         parts.append(f'<p><a href="{escape(overview)}">{escape(t("overview_link", lang))}</a></p>')
     if failures:

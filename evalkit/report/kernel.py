@@ -11,7 +11,9 @@ new client per notebook and leak its sockets). Between notebooks only the notebo
 global names are deleted (names not present after warm-up), the output cache is emptied and
 the execution counter reset, so every notebook runs as in a fresh kernel — about 0.01 s
 instead of 0.2 s for ``%reset -f``. Starting is retried: kernels launched at the same time
-can race for ZMQ ports ("Address already in use").
+can race for ZMQ ports ("Address already in use"). Papermill and jupyter_client are imported
+where they are first used (the engine is registered by the first :meth:`WarmKernel.execute`),
+so importing this module costs nothing.
 
 Examples
 --------
@@ -29,6 +31,7 @@ import shutil
 import tempfile
 import threading
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +57,9 @@ CLEAR = (
 )
 
 
-def _register_engine() -> None:
+@cache
+def register_engine() -> None:
+    """Register the papermill engine ``evalkit-warm`` (once per process)."""
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import Engine, papermill_engines
     from papermill.log import logger
@@ -70,6 +75,7 @@ def _register_engine() -> None:
                                      start_timeout: int = 60,
                                      execution_timeout: float | None = None,
                                      **kwargs: Any) -> Any:
+            """Execute ``nb_man``'s notebook in ``warm_kernel`` (not a new kernel)."""
             kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
             final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
                                  kernel_name=kernel_name, log=logger, log_output=log_output,
@@ -187,6 +193,7 @@ class WarmKernel:
     # -- execution ---------------------------------------------------------------------------
     @staticmethod
     def _sync(coro: Any) -> Any:
+        """A blocking version of the coroutine function ``coro``."""
         from jupyter_core.utils import run_sync
 
         return run_sync(coro)
@@ -214,6 +221,7 @@ class WarmKernel:
         """
         import papermill as pm
 
+        register_engine()
         self.ensure()
         self.last_nb = None
         return pm.execute_notebook(
@@ -222,7 +230,6 @@ class WarmKernel:
             warm_kernel=self, execution_timeout=self.execution_timeout)
 
 
-_register_engine()
 atexit.register(lambda: shutdown_all())
 
 # -- one warm kernel per worker thread (process pools and Dask workers) ------------------------

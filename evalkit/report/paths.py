@@ -1,4 +1,9 @@
-"""Safe output paths: a unit id never writes outside the output folder.
+"""Paths: the notebooks shipped with evalkit, and output paths that stay in their folder.
+
+The report notebooks are package data (``evalkit/notebooks/*.ipynb``, one copy: in the
+repository ``evalkit/notebooks`` is a link to the ``notebooks/`` folder that JupyterLab users
+open), found with :mod:`importlib.resources` so an installed wheel finds them too
+(:func:`shipped_notebook`).
 
 A unit id becomes a file stem by keeping letters (any script, so 乡镇 ids stay readable),
 digits, ``_``, ``-`` and inner dots; any other character becomes ``_`` and, when the id had
@@ -12,17 +17,36 @@ Examples
 'T01'
 >>> safe_stem("../etc/passwd").startswith("_.._etc_passwd-")
 True
+>>> shipped_notebook("unit_report.ipynb").name
+'unit_report.ipynb'
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
+from contextlib import ExitStack
+from importlib.resources import as_file, files
 from pathlib import Path
 
 from evalkit.core.errors import EvalkitError
 
 _UNSAFE = re.compile(r"[^\w.-]", re.UNICODE)
+_EXTRACTED = ExitStack()  # notebooks extracted from a zipped install, removed at exit
+atexit.register(_EXTRACTED.close)
+
+
+def shipped_notebook(name: str) -> Path:
+    """The path of the notebook ``name`` shipped in ``evalkit/notebooks`` (package data).
+
+    An installed package (wheel or editable) holds the file itself; from a zipped install
+    the file is extracted once to a temporary file that lives until the process exits.
+    """
+    resource = files("evalkit") / "notebooks" / name
+    if isinstance(resource, Path):
+        return resource
+    return _EXTRACTED.enter_context(as_file(resource))
 
 
 def safe_stem(unit_id: str) -> str:

@@ -24,8 +24,9 @@ import pandas as pd
 
 from evalkit.core.figures import SVGBlock, setup_matplotlib, to_svg
 from evalkit.core.labels import t
-from evalkit.report.data import UnitView, table
-from evalkit.report.tables import names
+from evalkit.report.data import UnitView, current_totals, in_period, table
+from evalkit.report.names import names
+from evalkit.results import Results
 
 #: Colours (colour-blind safe, Okabe–Ito).
 UNIT_COLOUR, MEDIAN_COLOUR, BEST_COLOUR = "#0072B2", "#E69F00", "#009E73"
@@ -89,9 +90,8 @@ def perspective_frame(view: UnitView) -> pd.DataFrame:
     ``meta_indicators``), in metadata order; median and best are taken over the units of
     the same category in the current period (a groupby over the Results rows).
     """
-    nodes = table(view.res, "nodes")
-    cur = nodes.loc[(nodes["period"] == view.period)
-                    & nodes["unit_id"].isin(view.peers["unit_id"])]
+    nodes = in_period(table(view.res, "nodes"), view.period)
+    cur = nodes.loc[nodes["unit_id"].isin(view.peers["unit_id"])]
     meta = table(view.res, "meta_indicators")
     persp = list(dict.fromkeys(meta["perspective_id"])) if meta is not None else \
         list(dict.fromkeys(cur["node_id"]))
@@ -114,15 +114,12 @@ def perspective_chart(view: UnitView) -> SVGBlock:
                        t("score", lang), t("this_unit", lang))
 
 
-def totals_by_category(res: object, lang: str) -> SVGBlock:
+def totals_by_category(res: Results, lang: str) -> SVGBlock:
     """Distribution of the current totals by category: one dot per unit, median marked."""
     from matplotlib.figure import Figure
 
-    from evalkit.report.data import current_period
-
     setup_matplotlib()
-    totals = table(res, "totals")
-    cur = totals.loc[totals["period"] == current_period(res)]
+    cur = current_totals(res)
     cats = list(dict.fromkeys(cur["category"]))
     cnames = names(res, "meta_categories", "category", lang)
     fig = Figure(figsize=(6.4, 0.6 * len(cats) + 1.0))
@@ -142,15 +139,12 @@ def totals_by_category(res: object, lang: str) -> SVGBlock:
     return to_svg(fig)
 
 
-def grade_counts(res: object, lang: str) -> SVGBlock:
+def grade_counts(res: Results, lang: str) -> SVGBlock:
     """Number of units per grade in each category (stacked horizontal bars)."""
     from matplotlib.figure import Figure
 
-    from evalkit.report.data import current_period
-
     setup_matplotlib()
-    totals = table(res, "totals")
-    cur = totals.loc[totals["period"] == current_period(res)]
+    cur = current_totals(res)
     counts = pd.crosstab(cur["category"], cur["grade"])
     grades = table(res, "meta_grades")
     if grades is not None:

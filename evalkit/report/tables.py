@@ -12,16 +12,17 @@ score is the full scale) and otherwise reads the score: ``good`` ≥ 85, ``fair`
 
 Examples
 --------
->>> from evalkit.report.tables import html_table
+>>> from evalkit.report.tables import indicator_status
 >>> import pandas as pd
->>> "<td>&lt;b&gt;</td>" in html_table(pd.DataFrame({"a": ["<b>"]}))
-True
+>>> ind = pd.DataFrame({"raw": [7.0, 1.0], "score": [90.0, 20.0], "missing": [False, False],
+...                     "target": [6.0, None], "direction": ["benefit", "benefit"]})
+>>> indicator_status(ind).tolist()
+['good', 'poor']
 """
 
 from __future__ import annotations
 
 import json
-import re
 from html import escape
 from typing import Any
 
@@ -29,59 +30,13 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.figures import HTMLBlock, fmt, html_table, section
-from evalkit.core.labels import label_or, name_column, t
+from evalkit.core.labels import label_or, t
 from evalkit.report.data import UnitView, table
+from evalkit.report.names import flag_labels, grade_name, names, unit_name
+from evalkit.results import sort_periods
 
 #: Score thresholds of the status colours when no target applies (points on a 0–100 scale).
 STATUS_GOOD, STATUS_FAIR = 85.0, 60.0
-
-
-def names(res: Any, meta: str, key: str, lang: str) -> pd.Series:
-    """Names of the ids in metadata table ``meta`` (index ``key``) in ``lang``.
-
-    English names fall back to the Chinese name, and missing names to the id.
-    """
-    df = table(res, meta)
-    if df is None or df.empty:
-        return pd.Series(dtype=object)
-    col = name_column("name", lang)
-    out = df[col] if col in df.columns else df["name"]
-    out = out.where(out.notna() & (out.astype(str) != ""), df["name"])
-    return pd.Series(out.to_numpy(), index=df[key].astype(str))
-
-
-def unit_name(row: pd.Series, lang: str) -> str:
-    """The unit's name in ``lang`` (English falls back to Chinese)."""
-    name = row.get(name_column("unit_name", lang))
-    return str(name) if isinstance(name, str) and name else str(row["unit_name"])
-
-
-def unit_names(totals: pd.DataFrame, lang: str) -> pd.Series:
-    """Unit names of ``totals`` rows in ``lang`` (English falls back to Chinese), vectorised."""
-    col = name_column("unit_name", lang)
-    if col not in totals.columns:
-        return totals["unit_name"].astype(str)
-    name = totals[col].astype("string")
-    return name.where(name.notna() & (name != ""), totals["unit_name"].astype("string")) \
-        .astype(str)
-
-
-def flag_labels(flags: Any, lang: str) -> list[str]:
-    """The ``;``-joined flags of a totals row as labels in ``lang`` (``bottom_3``: "类别末位 3")."""
-    if not isinstance(flags, str) or not flags:
-        return []
-    out = []
-    for f in (f for f in flags.split(";") if f):
-        m = re.fullmatch(r"bottom_(\d+)", f)
-        out.append(f"{t('bottom_n', lang)} {m.group(1)}" if m else label_or(f, lang, f))
-    return out
-
-
-def grade_name(res: Any, row: pd.Series, lang: str) -> str:
-    """The grade of a totals row, named in ``lang`` from ``meta_grades`` (else ``grade_name``)."""
-    gnames = names(res, "meta_grades", "grade", lang)
-    g = str(row.get("grade", ""))
-    return str(gnames.get(g, row.get("grade_name", g)) or "–")
 
 
 def header(view: UnitView) -> HTMLBlock:
@@ -98,7 +53,7 @@ def header(view: UnitView) -> HTMLBlock:
         (t("total", lang), fmt(r["total"])),
         (t("rank", lang), t("rank_of", lang, rank=fmt(r["rank"]), n=fmt(r["n_in_category"]))),
         (t("grade", lang), fmt(grade)),
-        (t("flags", lang), "、".join(flags) if lang == "zh" else ", ".join(flags)),
+        (t("flags", lang), t("list_sep", lang).join(flags)),
     ]
     dl = "".join(f'<div><dt>{escape(k)}</dt><dd data-field="{escape(k)}">{escape(v)}</dd></div>'
                  for k, v in items)
@@ -200,11 +155,11 @@ def points_table(view: UnitView) -> HTMLBlock:
     return section(t("points", lang), html_table(out, [f"ek-kind-{k}" for k in pts["kind"]]))
 
 
-def previous_period(view: UnitView) -> Any:
-    """The period before the current one in which the unit appears, or None."""
+def previous_period(view: UnitView) -> str | None:
+    """The period before the current one in which the unit appears (as text), or None."""
     totals = view.res.tables["totals"]
-    periods = sorted(totals.loc[totals["unit_id"] == view.unit_id, "period"].unique())
-    earlier = [p for p in periods if p < view.period]
+    periods = sort_periods(totals.loc[totals["unit_id"] == view.unit_id, "period"])
+    earlier = periods[:periods.index(view.period)] if view.period in periods else []
     return earlier[-1] if earlier else None
 
 
@@ -238,6 +193,7 @@ def change_table(view: UnitView) -> HTMLBlock:
 
 
 def _flatten(d: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Nested mappings as ``(dotted.key, text)`` pairs (lists as JSON)."""
     if isinstance(d, dict):
         out: list[tuple[str, str]] = []
         for k, v in d.items():

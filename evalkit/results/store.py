@@ -1,11 +1,14 @@
 """Results: tidy, self-describing tables plus provenance; saved as Parquet and Excel.
 
-A results folder holds one ``<table>.parquet`` per table (the exact data, read back by
+The tables, their keys and the meaning of every column are documented in
+:mod:`evalkit.results.schema` (:meth:`Results.check` compares the tables with it). A results
+folder holds one ``<table>.parquet`` per table (the exact data, read back by
 :meth:`Results.load`), one formatted workbook ``results.xlsx`` for people (one sheet per
-table, Chinese headers with ``headers="zh"``, text cells starting with ``=``, ``+``, ``-``,
-``@`` made inert), ``provenance.json`` (spec, input hashes, package versions, seed, time) and
-``spec.yaml``. Every file is written to a temporary name and moved into place, so a crash
-never leaves a half-written file.
+table in the schema's order, sheet names and headers from the label table
+:mod:`evalkit.core.labels` in Chinese with ``headers="zh"``, text cells starting with ``=``,
+``+``, ``-``, ``@`` made inert), ``provenance.json`` (spec, input hashes, package versions,
+seed, time) and ``spec.yaml``. Every file is written to a temporary name and moved into
+place, so a crash never leaves a half-written file.
 
 Examples
 --------
@@ -19,6 +22,7 @@ True
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +31,9 @@ import yaml
 
 from evalkit.core.atomic import atomic_path
 from evalkit.core.errors import EvalkitError
+from evalkit.core.labels import check_lang, column_label, sheet_label
+from evalkit.results.schema import check, sheet_order
 
-#: Chinese headers for the workbook (``headers="zh"``).
-HEADERS_ZH = {
-    "period": "考核期", "unit_id": "单位代码", "unit_name": "单位名称", "unit_name_en": "英文名称",
-    "category": "类别", "office": "官评", "survey": "民评", "peer": "互评", "leaders": "领导评价",
-    "tasks": "预安销号", "weighted_score": "加权得分", "bonus": "加分", "deductions": "扣分",
-    "veto": "一票否决", "total": "总分", "rank": "类别排名", "n_in_category": "类别单位数",
-    "grade": "等次代码", "grade_name": "等次", "bottom_n": "末位", "flags": "标记",
-    "indicator_id": "指标代码", "perspective_id": "维度", "raw": "原始值", "value": "处理后值",
-    "score": "得分", "weight": "权重", "contribution": "贡献分", "missing": "缺失",
-    "imputed": "插补", "node_id": "层级代码", "level": "层级", "parent_id": "上级",
-    "source": "评价来源", "effective_weight": "实际权重", "kind": "类型", "points": "分值",
-    "applied": "计入分值", "reason": "事由", "name": "名称", "name_en": "英文名称",
-    "direction": "方向", "target": "目标值", "method": "计分方法", "unit": "计量单位",
-}
-SHEETS_ZH = {"totals": "总分排名", "indicators": "指标得分", "nodes": "维度得分",
-             "sources": "评价来源", "points": "加扣分"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -57,13 +47,30 @@ def inert(value: Any) -> Any:
     return value
 
 
+def sort_periods(periods: Iterable[Any]) -> list[str]:
+    """Distinct periods as text in time order: as numbers when every one is a number, else as
+    text.
+
+    Examples
+    --------
+    >>> sort_periods([2025, "9", 10, "2025"])
+    ['9', '10', '2025']
+    """
+    texts = list(dict.fromkeys(str(p) for p in periods))
+    try:
+        return sorted(texts, key=float)
+    except ValueError:
+        return sorted(texts)
+
+
 def _excel_frame(df: pd.DataFrame, headers: str) -> pd.DataFrame:
+    """``df`` for the workbook: text cells made inert, headers labelled in ``headers``."""
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].astype(object).map(inert)
-    if headers == "zh":
-        out = out.rename(columns=lambda c: HEADERS_ZH.get(c, c))
+    if headers != "id":
+        out = out.rename(columns=lambda c: column_label(str(c), headers))
     return out
 
 
@@ -87,12 +94,29 @@ class Results:
         return f"Results({shapes})"
 
     @property
+    def periods(self) -> list[str]:
+        """The periods of ``totals`` as text, in time order (see :func:`sort_periods`)."""
+        totals = self.tables.get("totals")
+        if totals is None or "period" not in totals.columns:
+            return []
+        return sort_periods(totals["period"].dropna())
+
+    @property
     def current_period(self) -> str | None:
-        """The last period evaluated."""
+        """THE current period of these Results, as text: the provenance's ``current_period``
+        (recorded by :func:`~evalkit.evaluate.evaluate`), else the last of :attr:`periods`.
+
+        Every reader (reports, command line, sections) asks this property.
+        """
         p = self.provenance.get("current_period")
-        if p is None and "totals" in self.tables and "period" in self.totals:
-            p = str(self.totals["period"].astype(str).max())
-        return p
+        if p is not None:
+            return str(p)
+        periods = self.periods
+        return periods[-1] if periods else None
+
+    def check(self) -> list[str]:
+        """How the tables differ from :mod:`evalkit.results.schema` (empty: they match)."""
+        return check(self.tables)
 
     def unit(self, unit_id: str, period: str | None = None) -> dict[str, pd.DataFrame]:
         """Every table's rows for one unit (current period by default)."""
@@ -108,7 +132,10 @@ class Results:
 
     # -- persistence -------------------------------------------------------------------
     def save(self, folder: str | Path, excel: bool = True, headers: str = "zh") -> Path:
-        """Write the tables (Parquet), the workbook, provenance and spec; return the folder."""
+        """Write the tables (Parquet), the workbook, provenance and spec; return the folder.
+
+        ``headers`` is the workbook's language (see :meth:`to_excel`).
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for name, df in self.tables.items():
@@ -128,9 +155,16 @@ class Results:
     def to_excel(self, path: str | Path, headers: str = "zh") -> Path:
         """One formatted workbook: a sheet per table, bold frozen header row, sized columns.
 
-        Written with openpyxl's streaming (write-only) workbook: rows go straight to the
-        file, so large results do not build a workbook of cell objects in memory.
+        Sheets follow the schema's order (:func:`~evalkit.results.schema.sheet_order`);
+        sheet names and headers are labels in ``headers`` (``zh`` or ``en``, from
+        :func:`~evalkit.core.labels.sheet_label` and
+        :func:`~evalkit.core.labels.column_label`), or the table and column names with
+        ``headers="id"``. Written with openpyxl's streaming (write-only) workbook: rows go
+        straight to the file, so large results do not build a workbook of cell objects in
+        memory. openpyxl is imported here, where it is used: loading Results never needs it.
         """
+        if headers != "id":
+            check_lang(headers, "headers")
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font, PatternFill
@@ -140,8 +174,9 @@ class Results:
         wb = Workbook(write_only=True)
         bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
         used: set[str] = set()
-        for name, df in self.tables.items():
-            sheet = (SHEETS_ZH.get(name, name) if headers == "zh" else name)[:31]
+        for name in sheet_order(self.tables):
+            df = self.tables[name]
+            sheet = (name if headers == "id" else sheet_label(name, headers))[:31]
             while sheet in used:
                 sheet = sheet[:29] + "_" + str(len(used))
             used.add(sheet)
