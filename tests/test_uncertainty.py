@@ -200,7 +200,7 @@ def test_grade_probabilities_sum_to_one() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "where"), [
-    ({"aggregations": ("median",)}, "aggregations"), ({"level": "x"}, "level"),
+    ({"aggregations": ("mode",)}, "aggregations"), ({"level": "x"}, "level"),
     ({"perturb": "x"}, "perturb"), ({"concentration": 0}, "concentration"),
     ({"perturb": "percent", "percent": 1.5}, "percent"), ({"n": 0}, "n")])
 def test_monte_carlo_bad_settings(kwargs: dict, where: str) -> None:

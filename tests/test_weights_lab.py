@@ -84,7 +84,7 @@ def test_report_section_shows_interval_and_provenance() -> None:
     mc = monte_carlo(p, 200)
     ws = compute_weights("ahp", ["x", "y", "z"], matrix=[[1, 2, 2], [0.5, 1, 1], [0.5, 1, 1]])
     res = Results({"uncertainty": mc.table("2025")},
-                  provenance={"weights": {"all": {"schemes": {"<root>": ws.provenance}}}})
+                  provenance={"weights": {"2025": {"all": {"schemes": {"<root>": ws.provenance}}}}})
     html = report_section(res, "U03", "zh")
     assert "类内排名第" in html
     assert "ahp" in html and "90%" in html

@@ -18,11 +18,13 @@ import pandas as pd
 from evalkit.analysis.uncertainty import (
     UncertaintyProblem,
     grades_batch,
+    local_from_global,
     problems_from_pipeline,
     ranks_within,
-    totals_batch,
+    totals_local,
 )
 from evalkit.core.errors import EvalkitError
+from evalkit.core.figures import setup_matplotlib
 from evalkit.evaluate import evaluate
 from evalkit.scoring.prepare import prepare
 from evalkit.validate import validate
@@ -106,10 +108,18 @@ class SchemeComparison:
     grade_changes: pd.DataFrame
 
 
-def _global(within: pd.Series, gw: pd.Series, groups: pd.Series) -> pd.Series:
-    w = within / within.groupby(groups).transform("sum")
-    g = gw / gw.sum()
-    return w * g.reindex(groups).to_numpy()
+def _option_weights(p: UncertaintyProblem, o: tuple[pd.Series, pd.Series] | pd.Series | WeightSet
+                    ) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Local weights (indicators, nodes) and global indicator weights of one option."""
+    if isinstance(o, WeightSet):
+        o = o.weights
+    if isinstance(o, tuple):
+        iw, nw = p.option_arrays(pd.Series(o[0], dtype=float), pd.Series(o[1], dtype=float))
+        return iw, nw, p.global_weights_for(o[0], o[1])
+    s = pd.Series(o, dtype=float).reindex(p.scores.columns).fillna(0.0)
+    s = s / s.sum()
+    IW, NW = local_from_global(p.tree, s.to_numpy()[:, None])
+    return IW[0], NW[0], s
 
 
 def compare_schemes(p: UncertaintyProblem,
@@ -123,21 +133,13 @@ def compare_schemes(p: UncertaintyProblem,
     """
     from scipy.stats import kendalltau
 
-    opts: dict[str, pd.Series] = {}
     src = options if options is not None else {"nominal": (p.within, p.group_weights),
                                                **p.weight_options}
-    for name, o in src.items():
-        if isinstance(o, WeightSet):
-            o = o.weights
-        if isinstance(o, tuple):
-            opts[name] = _global(pd.Series(o[0], dtype=float), pd.Series(o[1], dtype=float),
-                                 p.groups)
-        else:
-            s = pd.Series(o, dtype=float).reindex(p.scores.columns).fillna(0.0)
-            opts[name] = s / s.sum()
-    names = list(opts)
-    W = np.column_stack([opts[n].reindex(p.scores.columns).fillna(0.0) for n in names])
-    T = totals_batch(p, W)
+    parts = {name: _option_weights(p, o) for name, o in src.items()}
+    names = list(parts)
+    opts = {n: parts[n][2] for n in names}
+    T = totals_local(p, np.array([parts[n][0] for n in names]),
+                     np.array([parts[n][1] for n in names]))
     codes = pd.Categorical(p.category).codes
     R = ranks_within(T, codes, stable=True)
     uid = p.scores.index.astype(str)
@@ -147,8 +149,10 @@ def compare_schemes(p: UncertaintyProblem,
     changes = pd.DataFrame(columns=["unit_id", "scheme", "grade_first", "grade", "rank_first",
                                     "rank"])
     if p.grades is not None and len(p.grades):
-        veto = None if p.veto is None else p.veto.reindex(p.scores.index).fillna(False)
-        G = grades_batch(T, R, codes, p.grades, p.quota_rounding, veto, p.veto_max)
+        veto = None if p.veto is None else \
+            p.veto.reindex(p.scores.index).fillna(False).to_numpy(dtype=bool)
+        G = grades_batch(T, R, codes, p.grades, p.quota_rounding, veto, p.veto_max,
+                         ties=p.grade_ties)
         gid = np.array(p.grades["grade"].astype(str))
         grades = pd.DataFrame(gid[G.T], index=uid, columns=names)
         rows = []
@@ -221,12 +225,7 @@ def weight_sliders(p: UncertaintyProblem, names: Mapping[str, str] | None = None
 def _fig(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
     import matplotlib.pyplot as plt
 
-    try:
-        from evalkit.core.figures import setup_matplotlib
-
-        setup_matplotlib()
-    except ImportError:  # pragma: no cover - the report package is optional here
-        pass
+    setup_matplotlib()
     if ax is None:
         fig, ax = plt.subplots(figsize=size)
         return fig, ax
