@@ -197,3 +197,20 @@ def test_generator_products_equal_the_registry_for_many_weight_vectors(method: s
     for k in range(len(Wr)):
         agg, _ = AGGREGATION[method](X, Wr[k] * K)
         np.testing.assert_allclose(batch[k], agg, rtol=1e-12)
+
+
+def test_global_weights_of_a_node_with_indicators_and_sub_nodes() -> None:
+    # root "p" has an indicator a (weight 1) and a sub-node "q" (weight 3) holding b and c:
+    # a weighs 1/4, b and c share 3/4 by their own weights 1:2; for an arithmetic tree the
+    # office score is then Σ global weight × score, and the global weights sum to 1
+    from evalkit.aggregation.scorecard import aggregate_office
+    from evalkit.spec.tree import Tree
+
+    tree = Tree(["all"], ["a", "b", "c"], ["p", "q"], np.array([0, 1, 1]), np.array([-1, 0]),
+                np.array([[1.0, 1.0, 2.0]]), np.array([[1.0, 3.0]]),
+                ["arithmetic", "arithmetic"], "arithmetic", [1, 0], np.array([3, 2]))
+    S = np.array([[40.0, 70.0, 100.0]])
+    out = aggregate_office(S, np.ones_like(S, bool), np.array([0]), tree)
+    np.testing.assert_allclose(out["ind_weight"], [[0.25, 0.25, 0.5]])
+    np.testing.assert_allclose(out["office"], out["ind_weight"] @ S[0])
+    np.testing.assert_allclose(out["ind_contrib"].sum(), out["office"])

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from evalkit.aggregation.means import AGGREGATION
-from evalkit.spec.tree import Tree, global_node_weights, sibling_shares
+from evalkit.spec.tree import Tree
 
 
 def aggregate_office(S: np.ndarray, keep: np.ndarray, cat: np.ndarray, tree: Tree,
@@ -70,7 +70,6 @@ def aggregate_office(S: np.ndarray, keep: np.ndarray, cat: np.ndarray, tree: Tre
     for node in reversed(tree.order):
         p = tree.node_parent[node]
         NC[:, node] = (np.nan_to_num(office) if p < 0 else NC[:, p]) * node_share[:, node]
-    GW = global_node_weights(Wn * node_ok, tree.node_parent)
+    GN, GI = tree.global_weights(node_w=Wn * node_ok, ind_w=Wi)
     return {"office": office, "node_scores": NS, "ind_contrib": NC[:, tree.ind_parent] * shares_ind,
-            "node_contrib": NC, "ind_weight": GW[:, tree.ind_parent] * sibling_shares(
-                Wi, tree.ind_parent), "node_weight": GW}
+            "node_contrib": NC, "ind_weight": GI, "node_weight": GN}

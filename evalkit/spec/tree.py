@@ -29,21 +29,24 @@ def sibling_shares(W: np.ndarray, parent: np.ndarray) -> np.ndarray:
     siblings all weigh 0 get 0.
     """
     key = np.where(parent < 0, parent.max(initial=-1) + 1, parent)
-    tot = np.zeros((W.shape[0], int(key.max(initial=-1)) + 1))
-    np.add.at(tot.T, key, W.T)
-    den = tot[:, key]
+    onehot = np.zeros((len(key), int(key.max(initial=-1)) + 1))
+    onehot[np.arange(len(key)), key] = 1.0
+    den = (W @ onehot)[:, key]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, W / den, 0.0)
 
 
-def global_node_weights(node_w: np.ndarray, parent: np.ndarray) -> np.ndarray:
+def global_node_weights(node_w: np.ndarray, parent: np.ndarray,
+                        local: np.ndarray | None = None) -> np.ndarray:
     """Global weight of each node: the product of its sibling shares from the root down.
 
     ``node_w`` is rows × nodes (nominal weights; 0 for a node that does not apply),
     ``parent`` the parent index of each node (−1 for a root). Global weights of the roots
-    sum to 1 in each row that has any weight.
+    sum to 1 in each row that has any weight. ``local`` gives the nodes' shares within their
+    parents when they are not shares among nodes alone (a node whose children include
+    indicators: see :meth:`Tree.global_weights`).
     """
-    local = sibling_shares(node_w, parent)
+    local = sibling_shares(node_w, parent) if local is None else local
     gw = local.copy()
     depth = node_depth(parent)
     for node in np.argsort(depth, kind="stable"):          # parents before children
@@ -120,11 +123,15 @@ class Tree:
                        ind_w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Global weights of nodes and indicators: rows × nodes and rows × indicators.
 
-        Defaults to the nominal weights per category. An indicator's global weight is its
-        node's global weight times its share among the node's indicators.
+        Defaults to the nominal weights per category. A child's share is its weight over the
+        weights of all its parent's children, indicators and sub-nodes together (as the
+        parent's aggregate weighs them); an indicator's global weight is its node's global
+        weight times its share.
         """
         nw = self.node_w if node_w is None else node_w
         iw = self.ind_w if ind_w is None else ind_w
-        gn = global_node_weights(nw, self.node_parent)
-        gi = gn[:, self.ind_parent] * sibling_shares(iw, self.ind_parent)
-        return gn, gi
+        n_ind = iw.shape[1]
+        shares = sibling_shares(np.concatenate([iw, nw], axis=1),
+                                np.concatenate([self.ind_parent, self.node_parent]))
+        gn = global_node_weights(nw, self.node_parent, local=shares[:, n_ind:])
+        return gn, gn[:, self.ind_parent] * shares[:, :n_ind]
