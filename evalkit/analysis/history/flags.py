@@ -215,10 +215,8 @@ def flagged_units(totals: pd.DataFrame, rules: Any, period: Any = None) -> pd.Da
 
     Parameters
     ----------
-    totals : DataFrame
-        ``totals`` of several periods.
-    rules : mapping, list of mappings or list of HistoryRule
-        As for :func:`history_events`.
+    totals, rules
+        As for :func:`history_flags`.
     period : optional
         The period shown (default: the last in time order).
 

@@ -26,6 +26,16 @@ from evalkit.sources.peer.schemes.base import (
 )
 
 
+def _standardised_ratings(R: np.ndarray) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray, np.ndarray]:
+    """Batch ``R`` and z-score each rater's ratings: (lead, Z, mu, sd, W, X) with W the mask
+    of given ratings and X = Z with 0 where none was given."""
+    A, lead = as_batch(R)
+    Z, mu, sd = standardise(A)
+    W = (~np.isnan(Z)).astype(float)
+    return lead, Z, mu, sd, W, np.where(W > 0, Z, 0.0)
+
+
 def additive_fit(R: Any, design: Design | None = None,
                  ingroup: bool = False) -> dict[str, np.ndarray]:
     """Least-squares fit of ``x_rj = q_j + b_r (+ γ·[group(r) = group(j)]) + e_rj``.
@@ -130,10 +140,7 @@ def pg1(R: Any, design: Design | None = None, prior_score_sd: float = 1.0,
     >>> bool(s[0] < s[1] < s[2])
     True
     """
-    A, lead = as_batch(R)
-    Z, mu, sd = standardise(A)
-    W = (~np.isnan(Z)).astype(float)
-    X = np.where(W > 0, Z, 0.0)
+    lead, Z, mu, sd, W, X = _standardised_ratings(R)
     cr = W.sum(2)
     ps, pb = 1.0 / prior_score_sd**2, 1.0 / prior_bias_sd**2
     # sums over a rater's ratings as batched matrix-vector products (B, m, n) @ (B, n)
@@ -182,10 +189,7 @@ def vancouver(R: Any, design: Design | None = None, n_iter: int = 20,
     >>> bool(s[0] < s[1] < s[2])
     True
     """
-    A, lead = as_batch(R)
-    Z, mu, sd = standardise(A)
-    W = (~np.isnan(Z)).astype(float)
-    X = np.where(W > 0, Z, 0.0)
+    lead, Z, mu, sd, W, X = _standardised_ratings(R)
     V = np.ones_like(X)  # v_{r -> j}
     # an edge (r, j) has a message from j only if j has another rater
     has = (W > 0) & (W.sum(1, keepdims=True) > 1)
