@@ -15,6 +15,9 @@ from pathlib import Path
 
 from evalkit import __version__
 from evalkit.aggregation.means import AGGREGATION
+from evalkit.analysis.uncertainty.effects import MAIN_EFFECT
+from evalkit.analysis.uncertainty.sampling import PERTURBATION
+from evalkit.analysis.uncertainty.sobol import SOBOL_FACTOR
 from evalkit.core.errors import EvalkitError
 from evalkit.core.registry import Registry
 from evalkit.demo import make_demo
@@ -43,6 +46,8 @@ def registries() -> dict[str, Registry]:
             "ahp.completion": COMPLETION, "source": SOURCES, "survey.rate_interval":
             RATE_INTERVALS, "survey.mean_interval": MEAN_INTERVALS, "peer.scheme": SCHEMES,
             "peer.selection": SELECTIONS, "peer.scenario": SCENARIOS,
+            "uncertainty.perturbation": PERTURBATION, "uncertainty.main_effect": MAIN_EFFECT,
+            "uncertainty.sobol_factor": SOBOL_FACTOR,
             "report.section": SECTIONS, "report.executor": EXECUTORS,
             "demo.tables": DEMO_TABLES}
 

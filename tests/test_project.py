@@ -101,3 +101,20 @@ def test_no_evalkit_import_inside_a_function() -> None:
                                                             for n in names):
                     inner.append(f"{f.relative_to(ROOT)}:{node.lineno}")
     assert not inner, f"evalkit imported inside functions at {inner}"
+
+
+def test_evalkit_methods_lists_every_registry() -> None:
+    import pkgutil
+
+    import evalkit
+    from evalkit.cli import registries
+    from evalkit.core.registry import Registry
+
+    found = {}
+    for info in pkgutil.walk_packages(evalkit.__path__, "evalkit."):
+        mod = importlib.import_module(info.name)
+        found.update({id(v): f"{info.name}.{k}" for k, v in vars(mod).items()
+                      if isinstance(v, Registry)})
+    listed = {id(r) for r in registries().values()}
+    missing = sorted(name for key, name in found.items() if key not in listed)
+    assert not missing, f"registries that `evalkit methods` does not list: {missing}"

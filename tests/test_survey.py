@@ -132,6 +132,40 @@ def test_jeffreys_and_clopper_pearson_selectable():
         assert (u["rate_lo"], u["rate_hi"]) == pytest.approx((lo, hi))
 
 
+def test_agresti_coull_equals_statsmodels_elementwise():
+    # statsmodels proportion_confint(method="agresti_coull"), clipped to [0, 1] as it does
+    rng = np.random.default_rng(1)
+    n = rng.integers(1, 300, 200).astype(float)
+    x = np.floor(rng.random(200) * (n + 1))
+    x[:5], n[:5] = [0, 8, 1, 10, 3], [10, 8, 20, 10, 3]
+    for level in (0.9, 0.95):
+        lo, hi = RATE_INTERVALS["agresti_coull"](x, n, level)
+        ref = np.array([proportion_confint(a, b, alpha=1 - level, method="agresti_coull")
+                        for a, b in zip(x, n, strict=True)])
+        np.testing.assert_allclose(lo, ref[:, 0], atol=1e-12)
+        np.testing.assert_allclose(hi, ref[:, 1], atol=1e-12)
+    # Agresti & Coull (1998): add z²/2 successes and failures; 0 of 10 at 95%
+    z = stats.norm.ppf(0.975)
+    p = (z * z / 2) / (10 + z * z)
+    assert RATE_INTERVALS["agresti_coull"](np.array([0.0]), np.array([10.0]), 0.95)[1][0] == \
+        pytest.approx(p + z * np.sqrt(p * (1 - p) / (10 + z * z)))
+
+
+def test_agresti_coull_selectable_and_its_clipping_flagged():
+    df = one_item({"U1": counts(12, 6, 2), "ALL": counts(8, 0, 0)})
+    res = analyse(df, {"rate_interval": "agresti_coull", "min_n": 1})
+    u = res.by_unit.set_index("unit_id")
+    lo, hi = proportion_confint(18, 20, method="agresti_coull")
+    assert (u.loc["U1", "rate_lo"], u.loc["U1", "rate_hi"]) == pytest.approx((lo, hi))
+    assert not u.loc["U1", "degenerate"]
+    # at 8 of 8 the Agresti–Coull upper end passes 1 and is clipped: flagged
+    lo, hi = proportion_confint(8, 8, method="agresti_coull")
+    assert (u.loc["ALL", "rate_lo"], u.loc["ALL", "rate_hi"]) == pytest.approx((lo, 1.0))
+    assert u.loc["ALL", "degenerate"]
+    with pytest.raises(MethodError, match="agresti_coull"):
+        rate_interval("wald")
+
+
 def test_kish_effective_n_with_weights():
     answers = counts(6, 2, 2)
     w = [1, 1, 1, 2, 2, 2, 3, 3, 0.5, 0.5]

@@ -198,6 +198,39 @@ def test_random_index_tables_as_published() -> None:
     assert RI_TABLES["alonso_lamata_2006"][2:6] == (0.5245, 0.8815, 1.1086, 1.2479)
 
 
+def test_saaty_2005_random_index_table_as_published() -> None:
+    # Saaty 2005, Theory and Applications of the Analytic Network Process, p. 31 (n = 1..15)
+    assert RI_TABLES["saaty_2005"] == (0.0, 0.0, 0.52, 0.89, 1.11, 1.25, 1.35, 1.40, 1.45,
+                                       1.49, 1.52, 1.54, 1.56, 1.58, 1.59)
+    # Donegan & Dodd (1991) is not offered: no two independent sources of its values found
+    assert not any("donegan" in k for k in RI_TABLES)
+    # every table starts 0, 0 (n ≤ 2 is always consistent) and covers n = 15
+    assert all(v[:2] == (0.0, 0.0) and len(v) == 15 for v in RI_TABLES.values())
+    # the table is a convention: CR = CI / RI_n with the named table, recorded in the set
+    m = [[1, 3, 5, 7], [1 / 3, 1, 3, 5], [1 / 5, 1 / 3, 1, 3], [1 / 7, 1 / 5, 1 / 3, 1]]
+    a = compute_weights("ahp", ITEMS4, matrix=m)
+    b = compute_weights("ahp", ITEMS4, matrix=m, ri_table="saaty_2005")
+    assert b.conventions["ri_table"] == "saaty_2005" and b.diagnostics["RI"] == 0.89
+    assert b.diagnostics["CI"] == pytest.approx(a.diagnostics["CI"])
+    assert b.diagnostics["CR"] == pytest.approx(a.diagnostics["CI"] / 0.89)
+    assert b.diagnostics["CR"] == pytest.approx(a.diagnostics["CR"] * 0.90 / 0.89)
+
+
+@pytest.mark.parametrize("method", sorted(SAMPLE_PARAMS))
+def test_data_driven_schemes_say_their_weights_depend_on_the_data(method: str) -> None:
+    ws = compute_weights(method, COLS, DATA, where="w", **SAMPLE_PARAMS[method])
+    objective = WEIGHTING.trait(method, "objective")
+    assert ws.data_dependent is bool(objective)
+    assert ws.conventions["data_dependent"] is bool(objective)
+    prov = json.loads(json.dumps(ws.provenance))
+    assert prov["conventions"]["data_dependent"] is bool(objective)
+    assert ("data_dependent_note" in prov["conventions"]) is bool(objective)
+    if objective:
+        from evalkit.core.labels import t
+        key = prov["conventions"]["data_dependent_note"]
+        assert t(key, "zh") and t(key, "en")
+
+
 def test_ahp_geometric_mean_matches_scipy_gmean() -> None:
     ws = compute_weights("ahp", ITEMS4, matrix=MILD, prioritisation="geometric_mean")
     g = stats.gmean(np.array(MILD), axis=1)

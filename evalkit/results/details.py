@@ -25,6 +25,9 @@ DETAIL_GLOSSARY: dict[str, str] = {
     "points_lo": "lower end of mean_points' interval",
     "points_hi": "upper end of mean_points' interval",
     "suppressed": "True when n_eff is below the minimum: estimates not published",
+    "degenerate": "True when a published interval is a convention, not the method's own: "
+                  "zero width (points: bounded-mean Wilson interval instead) or clipped to "
+                  "its scale",
     "n_dont_know": "'don't know' answers (not in the denominator)",
     "n_blank": "blank answers (not in the denominator)",
     "questionnaire": "id of the questionnaire",
@@ -45,7 +48,7 @@ DETAIL_GLOSSARY: dict[str, str] = {
 
 _CELL = """
     n n_eff n_answers rate rate_lo rate_hi mean_points points_se points_lo points_hi
-    suppressed n_dont_know n_blank
+    suppressed degenerate n_dont_know n_blank
 """
 _BALLOT = """
     period ballot_id respondent_id questionnaire group box? row

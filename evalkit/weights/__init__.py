@@ -12,6 +12,19 @@ Every scheme has ONE signature::
   (``weighting: {method: ahp, matrix: [...], ...}`` without ``method``);
 - ``where``: the YAML path of the section, used in every error message.
 
+Data-dependent weights
+----------------------
+An objective (data-driven) scheme — entropy, CRITIC, SD, CV, PCA, BoD, any scheme registered
+``objective=True`` or given a data matrix — recomputes its weights from the units' data, so a
+unit's total is no longer monotone in its own indicators: a unit that raises a benefit
+indicator changes the indicator's dispersion and correlations, the weights move, and its
+total can fall (in the demo city, unit P011 raising M01 from 90.59 to 95.59 in 2025 lowers
+its total from 81.69 to 81.63 under CRITIC; with the weights frozen at the values CRITIC gave
+on the original data the same change raises it). This is a property of the methods, not an
+error. The weight set of such a scheme records it: ``conventions["data_dependent"]`` is True
+and ``conventions["data_dependent_note"]`` names the label (:data:`DATA_DEPENDENT_NOTE`, zh and
+en in :mod:`evalkit.core.labels`) that reports print beside the weights.
+
 Use :func:`compute_weights` (or ``WEIGHTING.get(key)``) to run one. Subjective schemes
 live in :mod:`evalkit.weights.subjective`, :mod:`evalkit.weights.ahp` and
 :mod:`evalkit.weights.bwm`; objective ones in :mod:`evalkit.weights.objective`; the
@@ -46,6 +59,9 @@ from evalkit.core.registry import Registry
 #: The registry of weighting schemes (key -> ``scheme(items, data, params, where)``).
 WEIGHTING = Registry("weighting")
 
+#: Label key of the note on data-dependent weights (see the module docstring).
+DATA_DEPENDENT_NOTE = "weights_data_dependent"
+
 
 @dataclass
 class WeightSet:
@@ -60,7 +76,9 @@ class WeightSet:
     params : dict
         The parameters the scheme was given (JSON-serialisable).
     conventions : dict
-        Conventions the scheme applied (normalisation, sign convention, RI table, ...).
+        Conventions the scheme applied (normalisation, sign convention, RI table, ...);
+        ``data_dependent: True`` (and ``data_dependent_note``, a label key) for schemes whose
+        weights are computed from the units' data (see the module docstring).
     inputs_sha256 : str
         SHA-256 of the canonical JSON of ``params`` and of the data matrix, so a weight set
         can be traced to its exact inputs.
@@ -91,6 +109,12 @@ class WeightSet:
             "flags": list(self.flags),
             "weights": {str(k): float(v) for k, v in self.weights.items()},
         }
+
+    @property
+    def data_dependent(self) -> bool:
+        """True when the weights were computed from the units' data (objective schemes): a
+        unit's total is then not monotone in its own indicators (module docstring)."""
+        return bool(self.conventions.get("data_dependent", False))
 
     def __repr__(self) -> str:  # pragma: no cover - display only
         w = ", ".join(f"{k}={v:.4f}" for k, v in self.weights.items())
@@ -131,7 +155,12 @@ def make_weightset(raw: Sequence[float] | np.ndarray, items: Sequence[str], meth
                    conventions: Mapping[str, Any] | None = None,
                    diagnostics: Mapping[str, Any] | None = None,
                    flags: Sequence[str] = ()) -> WeightSet:
-    """Normalise ``raw`` (non-negative, not all zero) to sum 1 and wrap it in a WeightSet."""
+    """Normalise ``raw`` (non-negative, not all zero) to sum 1 and wrap it in a WeightSet.
+
+    A scheme registered ``objective=True``, or given ``data``, is data-dependent: the
+    conventions get ``data_dependent: True`` and ``data_dependent_note``
+    (:data:`DATA_DEPENDENT_NOTE`); other schemes get ``data_dependent: False``.
+    """
     w = np.asarray(raw, dtype=float)
     if w.shape != (len(items),):
         raise MethodError(f"{method}: expected {len(items)} weights, got shape {w.shape}", where)
@@ -142,7 +171,11 @@ def make_weightset(raw: Sequence[float] | np.ndarray, items: Sequence[str], meth
     if total <= 0:
         raise MethodError(f"{method}: all weights are 0; at least one must be positive", where)
     s = pd.Series(w / total, index=pd.Index(list(items), name="item"), name="weight")
-    return WeightSet(s, method, dict(params), dict(conventions or {}),
+    conv = dict(conventions or {})
+    conv["data_dependent"] = bool(data is not None or WEIGHTING.trait(method, "objective"))
+    if conv["data_dependent"]:
+        conv["data_dependent_note"] = DATA_DEPENDENT_NOTE
+    return WeightSet(s, method, dict(params), conv,
                      inputs_hash(params, data), dict(diagnostics or {}), list(flags))
 
 
@@ -226,5 +259,5 @@ from evalkit.weights import (  # noqa: E402, F401  (each module registers its sc
     subjective,
 )
 
-__all__ = ["WEIGHTING", "WeightSet", "ahp", "bwm", "compute_weights", "inputs_hash",
-           "make_weightset", "objective", "subjective"]
+__all__ = ["DATA_DEPENDENT_NOTE", "WEIGHTING", "WeightSet", "ahp", "bwm", "compute_weights",
+           "inputs_hash", "make_weightset", "objective", "subjective"]

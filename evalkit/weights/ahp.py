@@ -8,7 +8,10 @@ marks a missing judgement in ``ahp_incomplete``) or as ``comparisons``, a list o
 filled in). ``prioritisation``: ``eigenvector`` (Saaty 1980, principal right eigenvector) or
 ``geometric_mean`` (row geometric mean, Crawford & Williams 1985). The consistency ratio is
 ``CR = CI / RI_n`` with ``CI = (λ_max − n) / (n − 1)`` and ``RI_n`` from the named
-random-index table ``ri_table`` (:data:`RI_TABLES`, Saaty's 1980 table by default).
+random-index table ``ri_table`` (:data:`RI_TABLES`: ``saaty_1980``, the default,
+``saaty_2005``, ``alonso_lamata_2006``, ``tummala_ling_1998``). The tables differ by a few
+hundredths (RI_3 is 0.58 in Saaty 1980, 0.52 in Saaty 2005), enough to move a CR across
+0.1, so the weight set's conventions name the table used.
 ``on_inconsistent``: ``error`` (default; refuse CR > ``cr_threshold``, 0.1) or ``flag``
 (accept and put a flag in the weight set).
 """
@@ -38,6 +41,14 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
     # consistency index of the AHP. Theory and Decision 44(3).
     "tummala_ling_1998": (0.0, 0.0, 0.5799, 0.8921, 1.1159, 1.2358, 1.3322, 1.3952, 1.4537,
                           1.4882, 1.5117, 1.5356, 1.5571, 1.5714, 1.5831),
+    # Saaty, T. L. (2005). Theory and Applications of the Analytic Network Process. RWS
+    # Publications, Pittsburgh, p. 31 (n = 1..15): Saaty's later table, from more simulated
+    # matrices than the 1980 one.
+    "saaty_2005": (0.0, 0.0, 0.52, 0.89, 1.11, 1.25, 1.35, 1.40, 1.45, 1.49, 1.52, 1.54, 1.56,
+                   1.58, 1.59),
+    # Donegan, H. A. & Dodd, F. J. (1991), "A note on Saaty's random indexes" (Math. Comput.
+    # Modelling 15(10)) is deliberately absent: its values could not be confirmed from two
+    # independent sources.
 }
 
 #: Prioritisation methods: reciprocal matrix -> weights summing to 1.

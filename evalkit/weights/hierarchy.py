@@ -23,6 +23,10 @@ is given.
 
 The global weight of an indicator is the product of the normalised weights on the path from
 the root (OECD/JRC Handbook 2008, §6; COINr's "effective weights").
+
+Weights from an objective scheme are recomputed from each period's data, so a unit's total
+is not monotone in its own indicators there (see :mod:`evalkit.weights`); the provenance of
+a category lists those nodes under ``data_dependent``.
 """
 
 from __future__ import annotations
@@ -66,9 +70,18 @@ class CategoryWeights:
     weight_sets: dict[str, WeightSet] = field(default_factory=dict)
 
     @property
+    def data_dependent(self) -> list[str]:
+        """The nodes whose children's weights were computed from the units' data (objective
+        schemes): there a unit's total is not monotone in its own indicators
+        (:mod:`evalkit.weights`, "Data-dependent weights")."""
+        return [k for k, ws in self.weight_sets.items() if ws.data_dependent]
+
+    @property
     def provenance(self) -> dict[str, Any]:
-        """JSON-serialisable: each scheme's provenance and the global weights."""
+        """JSON-serialisable: each scheme's provenance, the global weights and the nodes whose
+        weights depend on the data (``data_dependent``, [] when none)."""
         return {"schemes": {k: v.provenance for k, v in self.weight_sets.items()},
+                "data_dependent": self.data_dependent,
                 "indicator_global": {str(k): float(v) for k, v in
                                      self.indicator_global.items()},
                 "node_global": {str(k): float(v) for k, v in self.node_global.items()}}

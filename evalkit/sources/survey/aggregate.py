@@ -13,10 +13,18 @@ Conventions
   Kish's effective n, (Σ u)² / Σ u², with u the respondent's total weight in the cell
   (w × number of valid answers). Unweighted, one answer each: ``n_eff = n``.
 - Rate intervals: the chosen method (Wilson by default) at ``count = rate × n_eff`` and
-  ``nobs = n_eff``. A respondent's answers to several items are treated as one observation,
-  which is conservative (the answers of one respondent are correlated).
+  ``nobs = n_eff``, clipped to [0, 1] (a real clipping only for Agresti–Coull). A
+  respondent's answers to several items are treated as one observation, which is
+  conservative (the answers of one respondent are correlated).
 - Mean-point intervals: t with the respondent-clustered (ratio-linearised) standard error, or a
-  respondent bootstrap.
+  respondent bootstrap; where that interval has zero width (every valid answer of the cell
+  carries the same points: se = 0) the bounded-mean Wilson interval
+  ``100 × wilson(n_eff · mean / 100, n_eff)`` replaces it; the interval is then clipped to
+  [0, 100] (:func:`~evalkit.sources.survey.intervals.points_interval`).
+- ``degenerate`` (every level): True for a published cell whose rate or points interval was
+  replaced for zero width or clipped to its scale — its ends are a convention, not the
+  method's own interval. Suppressed cells and cells with no interval (effective n < 2) are
+  never degenerate.
 - Groups combine into the unit by the group weights W_g of the spec, renormalised over the
   groups *available* for the unit (with responses and not suppressed): the effective weights
   W̃_g are shown per unit. ``rate_u = Σ W̃_g rate_{u,g}``, likewise mean points; the unit's
@@ -38,17 +46,31 @@ import pandas as pd
 
 from evalkit.sources.survey.cells import CellStats, cell_stats
 from evalkit.sources.survey.codebook import Codebook
-from evalkit.sources.survey.intervals import MEAN_INTERVALS, rate_interval
+from evalkit.sources.survey.intervals import (
+    ZERO_WIDTH,
+    points_interval,
+    rate_clipped,
+    rate_interval,
+)
 from evalkit.sources.survey.responses import BLANK, DONT_KNOW, SUBSTANTIVE, Encoded
 
 
 def with_intervals(s: CellStats, rate_method: str = "wilson", mean_method: str = "t",
                    level: float = 0.95, min_n: float = 5, **mean_options: Any) -> dict[str, Any]:
-    """Columns n … points_hi for a set of cells, suppressed below ``min_n`` effective n."""
-    rlo, rhi = rate_interval(rate_method)(s.rate * s.n_eff, s.n_eff, level)
-    plo, phi = MEAN_INTERVALS.get(mean_method)(s, level, **mean_options)
-    plo, phi = np.clip(plo, 0.0, 100.0), np.clip(phi, 0.0, 100.0)  # points live on 0–100
+    """Columns n … degenerate for a set of cells, suppressed below ``min_n`` effective n.
+
+    Intervals as in the module docstring: the rate's clipped to [0, 1], the points' replaced
+    by the bounded-mean Wilson interval at zero width and clipped to [0, 100]; ``degenerate``
+    marks the published cells where either happened (or a rate interval has zero width).
+    """
+    count = s.rate * s.n_eff
+    rlo, rhi = rate_interval(rate_method)(count, s.n_eff, level)
+    pts = points_interval(s, mean_method, level, **mean_options)
+    plo, phi = pts.lo, pts.hi
     suppressed = ~(s.n_eff >= min_n)
+    rate_zero = np.isfinite(rlo) & np.isfinite(rhi) & (rhi - rlo <= ZERO_WIDTH / 100)
+    degenerate = ~suppressed & (pts.zero_width | pts.clipped | rate_zero
+                                | rate_clipped(rate_method, count, s.n_eff, level))
 
     def pub(x: np.ndarray, scale: float = 1.0) -> np.ndarray:
         return np.where(suppressed, np.nan, x * scale)
@@ -57,7 +79,7 @@ def with_intervals(s: CellStats, rate_method: str = "wilson", mean_method: str =
             "rate": pub(s.rate), "rate_lo": pub(rlo), "rate_hi": pub(rhi),
             "mean_points": pub(s.mean), "points_se": pub(s.se), "points_lo": pub(plo),
             "points_hi": pub(phi),
-            "suppressed": suppressed}
+            "suppressed": suppressed, "degenerate": degenerate}
 
 
 @dataclass
@@ -178,6 +200,7 @@ def _by_unit(enc: Encoded, r: _Rows, g: _GroupLevel, opts: dict[str, Any]) -> pd
                     enc.points[use], nu)
     cols = with_intervals(su, **opts)
     cols["suppressed"] = cols["suppressed"] | (g.total <= 0)
+    cols["degenerate"] = cols["degenerate"] & ~cols["suppressed"]
     # n and n_answers count every respondent of the unit (a ballot belongs to one group)
     cols["n"] = g.stats.n.reshape(nu, ng).sum(axis=1).astype(np.int64)
     cols["n_answers"] = g.stats.n_answers.reshape(nu, ng).sum(axis=1).astype(np.int64)
