@@ -12,7 +12,7 @@ The survey section of a spec (``sources.survey``; every key optional except as n
         questionnaires: {q_public: {scale: three_level, label: 群众满意度测评表, items: [...]}}
         groups: {public: {weight: 0.4}, enterprises: 0.2, npc_deputies: 0.1, ...}
         score: points                  # points | rate | rate_shrunk: the 0–100 score per unit
-        rate_interval: wilson          # wilson | jeffreys | beta (Clopper–Pearson)
+        rate_interval: wilson          # wilson | jeffreys | agresti_coull | beta (Clopper–Pearson)
         mean_interval: t               # t | bootstrap
         level: 0.95
         bootstrap_reps: 999
@@ -74,7 +74,7 @@ def _interval_problems(config: Mapping[str, Any], where: str) -> list[EvalkitErr
     ri = str(config.get("rate_interval", "wilson"))
     if ri.lower() in WALD_NAMES:
         problems.append(SpecError(f"the Wald interval ({ri!r}) is not offered: it has zero width "
-                                  "at 0% or 100% whatever n; use wilson, jeffreys or beta",
+                                  "at 0% or 100% whatever n; use wilson, jeffreys, agresti_coull or beta",
                                   f"{where}.rate_interval"))
     elif ri not in RATE_INTERVALS:
         problems.append(SpecError(f"unknown rate interval {ri!r}; expected one of "
