@@ -74,7 +74,8 @@ def _interval_problems(config: Mapping[str, Any], where: str) -> list[EvalkitErr
     ri = str(config.get("rate_interval", "wilson"))
     if ri.lower() in WALD_NAMES:
         problems.append(SpecError(f"the Wald interval ({ri!r}) is not offered: it has zero width "
-                                  "at 0% or 100% whatever n; use wilson, jeffreys, agresti_coull or beta",
+                                  "at 0% or 100% whatever n; use wilson, jeffreys, "
+                                  "agresti_coull or beta",
                                   f"{where}.rate_interval"))
     elif ri not in RATE_INTERVALS:
         problems.append(SpecError(f"unknown rate interval {ri!r}; expected one of "
