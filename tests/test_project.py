@@ -38,7 +38,8 @@ def test_environment_yml_in_step_with_pyproject() -> None:
 
 CORE = ["evalkit.core.atomic", "evalkit.core.errors", "evalkit.core.registry",
         "evalkit.spec.parse", "evalkit.spec.tree", "evalkit.inputs.tables",
-        "evalkit.scoring.methods", "evalkit.scoring.missing", "evalkit.scoring.impute",
+        "evalkit.scoring.methods", "evalkit.scoring.practice",
+        "evalkit.scoring.missing", "evalkit.scoring.impute",
         "evalkit.scoring.outliers", "evalkit.scoring.treatment", "evalkit.aggregation.means",
         "evalkit.aggregation.points", "evalkit.aggregation.scorecard", "evalkit.results.store",
         "evalkit.validate", "evalkit.demo.city"]

@@ -98,7 +98,8 @@ def test_distribution_methods_invariant_to_unit_of_measure(method: str, x: list[
 def test_every_method_cost_score_falls_as_value_rises(method: str) -> None:
     x = np.linspace(1, 100, 12)
     params = {"goalposts": {"lower": 0, "upper": 120},
-              "bands": {"thresholds": [20, 50, 80], "scores": [0, 40, 70, 100]}}.get(method, {})
+              "bands": {"thresholds": [20, 50, 80], "scores": [0, 40, 70, 100]},
+              "goal_redflag": {"red_flag": 60.0}, "rank_points": {"step": 5.0}}.get(method, {})
     s = SCORING[method](x, direction="cost", target=30.0, **params)
     assert np.all(np.diff(s) <= 1e-12), s
     assert s[0] > s[-1]
@@ -155,3 +156,37 @@ def test_parameter_values_are_checked_against_the_signature(method: str, params:
                                                             where: str) -> None:
     problems = SCORING.check_params(method, params, "s", {"x", "direction", "target"})
     assert [p.where for p in problems] == [where]
+
+
+# -- the scoring rules of Chinese practice (domain.md: county and city assessment methods) ----
+def test_best_ratio_by_hand() -> None:
+    # 第一名得满分，其余按比例得分: 6 points to the first, the others in proportion
+    x = np.array([3.0, 6.0, 4.5, np.nan])
+    np.testing.assert_allclose(SCORING["best_ratio"](x, scale=6.0), [3.0, 6.0, 4.5, np.nan])
+    # cost: the lowest value is best, 100 · min / x
+    np.testing.assert_allclose(SCORING["best_ratio"](np.array([2.0, 5.0]), direction="cost"),
+                               [100.0, 40.0])
+    with pytest.raises(EvalkitError, match="≥ 0"):
+        SCORING["best_ratio"](np.array([-1.0, 2.0]))
+
+
+def test_rank_points_city_table_and_steps() -> None:
+    # ranks 1–5 in the city get 60 / 57 / 54 / 51 / 48 points (a table, or 60 minus 3 a place)
+    x = np.array([95.0, 80.0, 90.0, 70.0, 85.0])
+    expect = [60.0, 51.0, 57.0, 48.0, 54.0]
+    np.testing.assert_allclose(SCORING["rank_points"](x, table=[60, 57, 54, 51, 48]), expect)
+    np.testing.assert_allclose(SCORING["rank_points"](x, top=60, step=3), expect)
+    # tied units share the better place; below the floor nobody falls
+    np.testing.assert_allclose(SCORING["rank_points"](np.array([5.0, 5.0, 1.0]), top=10,
+                                                      step=6, floor=1), [10.0, 10.0, 1.0])
+
+
+def test_goal_redflag_by_hand() -> None:
+    # goal 90, red flag 80: d = 10; 0 at 70, 100 at 100, the goal 2/3, the red flag 1/3
+    x = np.array([60.0, 70.0, 80.0, 90.0, 100.0, 110.0])
+    np.testing.assert_allclose(SCORING["goal_redflag"](x, target=90.0, red_flag=80.0),
+                               [0, 0, 100 / 3, 200 / 3, 100, 100])
+    # a cost indicator: goal 10 accidents, red flag 20 → 100 at 0, 0 at 30
+    np.testing.assert_allclose(
+        SCORING["goal_redflag"](np.array([0.0, 10.0, 20.0, 30.0]), direction="cost",
+                                target=10.0, red_flag=20.0), [100, 200 / 3, 100 / 3, 0])
