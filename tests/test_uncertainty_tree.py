@@ -29,15 +29,19 @@ from evalkit.aggregation.scorecard import aggregate_office
 from evalkit.analysis.uncertainty import (
     UncertaintyProblem,
     aggregate_batch,
+    attach_score_variants,
+    design_from_settings,
     monte_carlo,
     problems_from_pipeline,
     rank_intervals,
     report_section,
     sample_local_weights,
     sample_weights,
+    sensitivity,
 )
 from evalkit.analysis.uncertainty.batch import _TreeBatch
 from evalkit.analysis.uncertainty.problem import make_tree
+from evalkit.core.errors import EvalkitError
 from evalkit.demo.city import make_demo
 from evalkit.evaluate import evaluate
 from evalkit.inputs.tables import load_tables
@@ -223,8 +227,133 @@ def test_report_section_reads_weights_of_the_table_period() -> None:
 
 # -- every docstring example of the package runs --------------------------------------------
 @pytest.mark.parametrize("module", ["problem", "sampling", "batch", "montecarlo", "sobol",
-                                    "effects", "pipeline", "report"])
+                                    "effects", "pipeline", "report", "ranksets", "design"])
 def test_submodule_docstring_examples(module: str) -> None:
     mod = importlib.import_module(f"evalkit.analysis.uncertainty.{module}")
     res = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert res.failed == 0
+
+
+# -- the COINr design: treatment limit × normalisation × weights × aggregation --------------------
+COINR_DESIGN = {"winmax": [1, 5],
+                "normalisation": ["minmax", {"method": "zscore", "center": 10, "spread": 2}],
+                "aggregations": ["arithmetic", "geometric"]}
+
+
+def _asem_variant(raw: dict, winmax: int, normalisation: str, aggregation: str) -> tuple:
+    """ASEM rebuilt as a spec with one choice of each input (COINr's regenerated coin)."""
+    raw = copy.deepcopy(raw)
+    raw["treatment"]["outliers"]["winmax"] = winmax
+    if normalisation != "minmax":
+        raw["hierarchy"]["scoring"] = {"method": "zscore", "scope": "all", "center": 10,
+                                       "spread": 2}
+    raw["defaults"]["aggregation"] = aggregation
+    spec = spec_from_dict(raw, base_dir=ROOT / "params")
+    tables = load_tables(spec)
+    return spec, tables, evaluate(spec, tables)
+
+
+@needs_asem
+def test_asem_coinr_design_replications_equal_rebuilt_evaluations(asem_raw: dict) -> None:
+    # every variant is scored once (prepare_variants); a replication with nominal weights
+    # equals evaluate() of the spec edited to its choices, as COINr's Regen of an edited coin
+    spec, tables, res = _asem(asem_raw, "arithmetic")
+    (p,) = problems_from_pipeline(spec, tables, results=res).values()
+    attach_score_variants({"all": p}, spec, tables, design_from_settings(COINR_DESIGN))
+    assert p.score_factors == {"winmax": ["1", "5"],
+                               "normalisation": ["minmax", "zscore(center=10, spread=2)"]}
+    mc = monte_carlo(p, 64, perturb="none", aggregations=COINR_DESIGN["aggregations"],
+                     keep_totals=True, seed=2)
+    ch = mc.choices
+    assert ch.groupby(["winmax", "normalisation", "aggregation"]).ngroups == 8
+    for (w, m, a), rows in ch.groupby(["winmax", "normalisation", "aggregation"]).groups.items():
+        _, _, ref = _asem_variant(asem_raw, int(w), m.split("(")[0], a)
+        tot = ref.tables["totals"].set_index("unit_id")["total"].reindex(p.scores.index)
+        for r in rows[:2]:
+            np.testing.assert_allclose(mc.totals[r], tot.to_numpy(), rtol=0, atol=1e-9,
+                                       err_msg=f"{w} {m} {a}")
+
+
+@needs_asem
+def test_asem_coinr_design_table_and_sensitivity_read_like_coinr(asem_raw: dict) -> None:
+    spec, tables, res = _asem(asem_raw, "arithmetic")
+    design = {**COINR_DESIGN, "level": [2, 3], "perturb": "percent",
+              "percent": {2: 0.25, 3: 0.25}}
+    t = rank_intervals(spec, tables, results=res, n=400, seed=1, **design)
+    assert len(t) == 51 and list(t["unit_id"]) == sorted(t["unit_id"])
+    assert (t.rank_lo_joint <= t.rank_p05).all() and (t.rank_p95 <= t.rank_hi_joint).all()
+    assert set(t.band) <= {"above", "median", "below"}
+    # one factor per input, the weights of a level grouped; minmax on [0, 100] or on
+    # [1, 100] is an affine change of every score, so it cannot move a rank: ST = 0
+    same = {**design, "normalisation": ["minmax", {"method": "minmax", "lower": 1}],
+            "aggregations": ["arithmetic"], "winmax": [1, 2, 3, 4, 5]}
+    si = sensitivity(spec, tables, results=res, n_base=64, num_resamples=10, **same)
+    rs = si[si.output == "rank_shift"].set_index("factor")
+    assert list(rs.index) == ["weights[level 2]", "weights[level 3]", "winmax",
+                              "normalisation"]
+    assert rs.loc["normalisation", "ST"] == pytest.approx(0.0, abs=1e-12)
+    assert rs.loc["winmax", "ST"] > 0.01 and rs.loc["weights[level 2]", "ST"] > 0.01
+
+
+@pytest.mark.parametrize(("settings", "where"), [
+    ({"winmax": [-1]}, "uncertainty.winmax[0]"), ({"winmax": 3}, "uncertainty.winmax"),
+    ({"normalisation": [{"method": "nope"}]}, "uncertainty.normalisation[0].method"),
+    ({"normalisation": [{"method": "minmax", "lowest": 1}]},
+     "uncertainty.normalisation[0].lowest"),
+    ({"missing": ["drop"]}, "uncertainty.missing[0]"), ({"level": [9]}, "uncertainty.level"),
+    ({"coverage": 1.5}, "uncertainty.coverage")])
+def test_design_errors_name_their_yaml_path(demo_raw: tuple, settings: dict,
+                                            where: str) -> None:
+    raw, base = demo_raw
+    spec = spec_from_dict(copy.deepcopy(raw), base_dir=base)
+    tables = load_tables(spec)
+    with pytest.raises(EvalkitError) as e:
+        rank_intervals(spec, tables, results=evaluate(spec, tables), n=10, **settings)
+    assert e.value.where == where
+
+
+def test_demo_missing_policy_variants_equal_rebuilt_evaluations(demo_raw: tuple) -> None:
+    raw, base = demo_raw
+    spec = spec_from_dict(copy.deepcopy(raw), base_dir=base)
+    tables = load_tables(spec)
+    probs = problems_from_pipeline(spec, tables, results=evaluate(spec, tables))
+    attach_score_variants(probs, spec, tables,
+                          design_from_settings({"missing": ["reweight", "zero"]}))
+    assert any(not p.score_options["missing=zero"].equals(p.score_options["missing=reweight"])
+               for p in probs.values())                  # the demo has missing values
+    for policy in ("reweight", "zero"):
+        raw2 = copy.deepcopy(raw)
+        raw2["defaults"]["missing"] = policy
+        spec2 = spec_from_dict(raw2, base_dir=base)
+        res2 = evaluate(spec2, load_tables(spec2))
+        ref = problems_from_pipeline(spec2, load_tables(spec2), results=res2)
+        for cat, p in probs.items():
+            got = p.score_options[f"missing={policy}"]
+            pd.testing.assert_frame_equal(got, ref[cat].scores, check_exact=True)
+
+
+@needs_asem
+def test_asem_shuffled_input_rows_give_the_same_uncertainty_table(asem_raw: dict,
+                                                                  tmp_path: Path) -> None:
+    # every input table's rows shuffled — the data (units and values) and the hierarchy
+    # (so the tree's indicators and nodes come in another order): the same table, bit for bit
+    shuffled = copy.deepcopy(asem_raw)
+    for name, key in (("ASEM_iMeta.csv", ("hierarchy",)), ("ASEM_iData.csv", ("data", "units")),
+                      ("ASEM_iData.csv", ("data", "values"))):
+        out = tmp_path / f"shuffled_{name}"
+        pd.read_csv(ASEM / name).sample(frac=1, random_state=len(key)).to_csv(out, index=False)
+        sec = shuffled
+        for k in key:
+            sec = sec[k]
+        sec["file"] = str(out)
+    design = {**COINR_DESIGN, "level": [2, 3], "perturb": "percent", "percent": 0.25,
+              "n": 300, "seed": 5}
+    tables_out = []
+    for raw in (asem_raw, shuffled):
+        spec = spec_from_dict(copy.deepcopy(raw), base_dir=ROOT / "params")
+        tables = load_tables(spec)
+        tables_out.append(rank_intervals(spec, tables, results=evaluate(spec, tables),
+                                         **design))
+    spec2 = spec_from_dict(copy.deepcopy(shuffled), base_dir=ROOT / "params")
+    assert [i.id for i in spec2.indicators][:3] != ["LPI", "Flights", "Ship"]
+    pd.testing.assert_frame_equal(tables_out[0], tables_out[1], check_exact=True)

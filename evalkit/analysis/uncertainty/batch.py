@@ -44,6 +44,8 @@ from evalkit.spec.tree import Tree
 NOMINAL = "nominal"
 #: memory a chunk of replications may use for the dense node values (bytes)
 CHUNK_BYTES = 1 << 28
+#: elements per step of the batched ranking (rows × units)
+RANK_STEP = 1 << 17
 
 
 def _value_function(method: str) -> Any:
@@ -249,14 +251,16 @@ def totals_local(p: UncertaintyProblem, IW: np.ndarray, NW: np.ndarray,
     s_idx = np.zeros(R, dtype=int) if s_idx is None else s_idx
     a_idx = np.zeros(R, dtype=int) if a_idx is None else a_idx
     _, mats = p.score_arrays()
-    combos = np.unique(np.column_stack([s_idx, a_idx]), axis=0)
+    key = np.asarray(s_idx, dtype=np.int64) * len(aggregations) + np.asarray(a_idx)
+    combos = np.flatnonzero(np.bincount(key))
     if len(combos) == 1:
-        s, a = combos[0]
+        s, a = divmod(int(combos[0]), len(aggregations))
         C = aggregate_batch(mats[s], with_method(p.tree, aggregations[a]), IW, NW)
     else:
         C = np.empty((R, p.scores.shape[0]))
-        for s, a in combos:
-            sel = np.flatnonzero((s_idx == s) & (a_idx == a))
+        for combo in combos:
+            s, a = divmod(int(combo), len(aggregations))
+            sel = np.flatnonzero(key == combo)
             C[sel] = aggregate_batch(mats[s], with_method(p.tree, aggregations[a]), IW[sel],
                                      NW[sel])
     scale, offset = p.scale.to_numpy(dtype=float), p.offset.to_numpy(dtype=float)
@@ -327,14 +331,21 @@ def ranks_within(C: np.ndarray, category_codes: np.ndarray, *, stable: bool = Fa
     for c in np.unique(category_codes):
         cols = np.flatnonzero(category_codes == c)
         sub = C[:, cols] if len(cols) < n else C        # a copy only when sub-selecting
-        nan = np.isnan(sub)
-        if nan.any():
-            sub = np.where(nan, -np.inf, sub)
-        order = np.argsort(-sub, axis=1, kind="stable") if stable else \
-            np.argsort(sub, axis=1)[:, ::-1]
-        r = np.empty_like(order, dtype=np.int32)
-        np.put_along_axis(r, order, np.arange(1, len(cols) + 1, dtype=np.int32)[None, :],
-                          axis=1)
+        m = len(cols)
+        r = np.empty((R, m), dtype=np.int32)
+        order = np.empty((R, m), dtype=np.intp) if orders is not None else None
+        # rows in steps that stay in cache (~1 MB of indices): twice as fast as one sort
+        step = max(1, RANK_STEP // m)
+        base = (np.arange(step, dtype=np.intp) * m)[:, None]
+        ones = np.tile(np.arange(1, m + 1, dtype=np.int32), step)
+        for s0 in range(0, R, step):
+            rows = slice(s0, min(s0 + step, R))
+            # descending order of -sub: NaN (no score) sorts last, as numpy sorts NaN last
+            o = np.argsort(-sub[rows], axis=1, kind="stable" if stable else None)
+            k = len(o)
+            r[rows].ravel()[(o + base[:k]).ravel()] = ones[: k * m]
+            if order is not None:
+                order[rows] = o
         ranks[:, cols] = r
         if orders is not None:
             orders[int(c)] = order

@@ -1,29 +1,36 @@
 """Uncertainty problems from an evaluation spec, and the ``uncertainty`` table of the Results.
 
 The caller (:mod:`evalkit.run`, the labs) passes the nominal Results: this layer does not
-run :func:`evalkit.evaluate.evaluate` itself.
+run :func:`evalkit.evaluate.evaluate` itself. The score factors a spec's ``uncertainty``
+section names (treatment limit, normalisation, missing policy:
+:mod:`~evalkit.analysis.uncertainty.design`) are scored once per combination and attached
+to each category's problem (:func:`attach_score_variants`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from evalkit.analysis.uncertainty.design import DESIGN_KEYS, Design, design_from_settings
 from evalkit.analysis.uncertainty.montecarlo import monte_carlo
-from evalkit.analysis.uncertainty.problem import UncertaintyProblem
+from evalkit.analysis.uncertainty.problem import UncertaintyProblem, variant_key
+from evalkit.analysis.uncertainty.sobol import sobol_indices
 from evalkit.core.errors import EvalkitError
-from evalkit.scoring.prepare import Scored, prepare
+from evalkit.scoring.prepare import Scored, prepare, prepare_variants
 from evalkit.spec.tree import Tree
 from evalkit.weights.hierarchy import resolve_tree
 
-#: the settings a spec's ``uncertainty`` section may give (:func:`monte_carlo`'s keywords)
+#: the settings a spec's ``uncertainty`` section may give: :func:`monte_carlo`'s keywords
+#: and the score factors of :mod:`~evalkit.analysis.uncertainty.design`
 MC_SETTINGS = ("n", "perturb", "concentration", "percent", "level", "aggregations",
-               "top_k", "bottom_k", "seed")
+               "top_k", "bottom_k", "seed", "coverage", "stream", *DESIGN_KEYS)
 
 
 def _period(scored: Mapping[str, Scored], period: Any) -> str:
@@ -117,27 +124,110 @@ def problems_from_pipeline(spec: Any, tables: Mapping[str, pd.DataFrame],
     return out
 
 
-def rank_intervals(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = None,
-                   where: str = "uncertainty", *, scored: Mapping[str, Any] | None = None,
-                   results: Any = None, **settings: Any) -> pd.DataFrame:
-    """The ``uncertainty`` table of an evaluation: a weights Monte Carlo per category.
+def attach_score_variants(problems: Mapping[str, UncertaintyProblem], spec: Any,
+                          tables: Mapping[str, pd.DataFrame], design: Design,
+                          period: Any = None) -> None:
+    """Give every category's problem the score variants of ``design``: ``score_factors``
+    (each factor's labels) and ``score_options`` (one matrix per combination, keyed by
+    :func:`~evalkit.analysis.uncertainty.problem.variant_key`), each combination scored once
+    for all categories by :func:`evalkit.scoring.prepare.prepare_variants`."""
+    if not design:
+        return
+    per = str(period) if period is not None else \
+        next(iter(problems.values())).provenance.get("period")
+    factors = design.factors()
+    winmax, scorings, missing = design.choices()
+    variants = prepare_variants(spec, dict(tables), per, winmax=winmax, scorings=scorings,
+                                missing=missing)
+    tree = Tree.from_spec(spec)
+    named = [f in factors for f in DESIGN_KEYS]
+    for c, cat in enumerate(tree.categories):
+        p = problems.get(cat)
+        if p is None:
+            continue
+        opts = {}
+        for idx, sc in variants.items():
+            choice = {f: factors[f][i] for f, i, on in zip(DESIGN_KEYS, idx, named,
+                                                            strict=True) if on}
+            scores = category_scores(sc, tree, c)
+            opts[variant_key(choice)] = scores.reindex(columns=p.scores.columns)  # type: ignore[union-attr]
+        p.score_options, p.score_factors = opts, factors
 
-    ``settings`` are :func:`monte_carlo`'s keyword arguments (``n`` default 1000,
-    ``concentration``, ``level``, ``perturb``, ``percent``, ``aggregations``, ``top_k``,
-    ``bottom_k``, ``seed`` — default the spec's ``evaluation.seed``), e.g. from a spec
-    section ``uncertainty: {n: 1000, concentration: 100}``; unknown keys are errors naming
-    ``where``. Returns the rows of :meth:`MonteCarloResult.table` for every category, with
-    ``period``, ready to store as ``results.tables["uncertainty"]`` for the unit reports.
-    """
+
+def _settings(spec: Any, where: str, settings: Mapping[str, Any]
+              ) -> tuple[Design, dict[str, Any]]:
     extra = sorted(set(settings) - set(MC_SETTINGS))
     if extra:
         raise EvalkitError(f"unknown key {extra[0]!r}; expected one of {list(MC_SETTINGS)}",
                            f"{where}.{extra[0]}")
-    settings = {"seed": getattr(spec.evaluation, "seed", 0), **settings}
+    design = design_from_settings(settings, where)
+    mc = {"seed": getattr(spec.evaluation, "seed", 0),
+          **{k: v for k, v in settings.items() if k not in DESIGN_KEYS}}
+    return design, mc
+
+
+@contextlib.contextmanager
+def _located(where: str) -> Iterator[None]:
+    """Name a setting's problem by its YAML path (``uncertainty.level``)."""
+    try:
+        yield
+    except EvalkitError as err:
+        if err.where in MC_SETTINGS:
+            raise type(err)(err.message, f"{where}.{err.where}") from None
+        raise
+
+
+def rank_intervals(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = None,
+                   where: str = "uncertainty", *, scored: Mapping[str, Any] | None = None,
+                   results: Any = None, **settings: Any) -> pd.DataFrame:
+    """The ``uncertainty`` table of an evaluation: a Monte Carlo per category.
+
+    ``settings`` are :func:`monte_carlo`'s keyword arguments (``n`` default 1000,
+    ``concentration``, ``level``, ``perturb``, ``percent``, ``aggregations``, ``top_k``,
+    ``bottom_k``, ``coverage``, ``stream``, ``seed`` — default the spec's
+    ``evaluation.seed``) and the score factors ``winmax``, ``normalisation``, ``missing``
+    (:func:`~evalkit.analysis.uncertainty.design.design_from_settings`), e.g. from a spec
+    section ``uncertainty: {n: 1000, concentration: 100}``; unknown keys are errors naming
+    ``where``. Returns the rows of :meth:`MonteCarloResult.table` for every category (in the
+    spec's order, units sorted by id, so that the table does not depend on the order of the
+    input rows), with ``period``, ready to store as ``results.tables["uncertainty"]``.
+    """
+    design, mc = _settings(spec, where, settings)
+    problems = problems_from_pipeline(spec, tables, period, scored=scored, results=results)
+    attach_score_variants(problems, spec, tables, design, period)
     frames = []
-    for p in problems_from_pipeline(spec, tables, period, scored=scored,
-                                    results=results).values():
-        frames.append(monte_carlo(p, **settings).table(p.provenance.get("period")))
+    for p in problems.values():
+        with _located(where):
+            t = monte_carlo(p, **mc).table(p.provenance.get("period"))
+        frames.append(t.sort_values("unit_id", kind="stable"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def sensitivity(spec: Any, tables: Mapping[str, pd.DataFrame], period: Any = None,
+                where: str = "uncertainty", *, scored: Mapping[str, Any] | None = None,
+                results: Any = None, n_base: int = 256, units: Sequence[str] = (),
+                num_resamples: int = 100, **settings: Any) -> pd.DataFrame:
+    """Sobol indices of every uncertain input of an ``uncertainty`` section, per category.
+
+    The factors are COINr's ``get_sensitivity`` inputs: each score factor (``winmax``,
+    ``normalisation``, ``missing``), the aggregation, and the weights of each perturbed
+    level as one grouped factor (:func:`sobol_indices` with ``weight_factors="level"``);
+    the output is the mean absolute rank shift from the nominal ranking (COINr's target),
+    and the total of each unit in ``units``. Returns :func:`sobol_indices`' rows with a
+    ``category`` column.
+    """
+    design, mc = _settings(spec, where, settings)
+    problems = problems_from_pipeline(spec, tables, period, scored=scored, results=results)
+    attach_score_variants(problems, spec, tables, design, period)
+    keys = ("level", "perturb", "percent", "concentration", "aggregations", "seed")
+    frames = []
+    for cat, p in problems.items():
+        mine = [u for u in units if u in set(p.scores.index.astype(str))]
+        with _located(where):
+            si = sobol_indices(p, n_base, weight_factors="level", units=mine,
+                               num_resamples=num_resamples,
+                               **{k: v for k, v in mc.items() if k in keys})
+        frames.append(si.assign(category=cat))
     return pd.concat(frames, ignore_index=True)
 
 

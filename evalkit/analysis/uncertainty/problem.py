@@ -9,6 +9,8 @@ evaluation's own aggregation with other weights. Global weights come from the tr
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +93,11 @@ class UncertaintyProblem:
         Rank method for ties in the nominal ranking (``min``, ``dense``, ``first``).
     score_options : dict of str to DataFrame
         Alternative score matrices (other normalisations); ``scores`` is the nominal one.
+    score_factors : dict of str to list of str
+        When the score options are a grid of independent choices (treatment limit ×
+        normalisation × missing policy, as COINr's ``get_sensitivity`` varies them), each
+        factor's labels; ``score_options`` then holds one matrix per combination, keyed by
+        :func:`variant_key`. Empty: the options form one factor (``normalisation``).
     weight_options : dict of str to (within, group_weights)
         Alternative weights (other schemes): indicator weights within their node and node
         weights within their parent (nodes not given keep their nominal weight).
@@ -113,6 +120,7 @@ class UncertaintyProblem:
     score_options: dict[str, pd.DataFrame] = field(default_factory=dict)
     weight_options: dict[str, tuple[pd.Series, pd.Series]] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    score_factors: dict[str, list[str]] = field(default_factory=dict)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -235,4 +243,73 @@ class UncertaintyProblem:
 
     def category_codes(self) -> np.ndarray:
         """Integer code of each unit's category (for the batched ranks and grades)."""
-        return np.asarray(pd.Categorical(self.category).codes)
+        return np.asarray(pd.Categorical(self.category.reindex(self.scores.index)).codes)
+
+    def score_factor_sizes(self) -> dict[str, int]:
+        """The discrete score factors and their numbers of choices: ``score_factors``, or one
+        factor ``normalisation`` over ``[nominal, *score_options]``."""
+        if self.score_factors:
+            return {f: len(v) for f, v in self.score_factors.items()}
+        return {"normalisation": 1 + len(self.score_options)}
+
+    def score_index(self, choice: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Index into :meth:`score_arrays` of each replication's score factors' choices."""
+        if not self.score_factors:
+            return np.asarray(choice["normalisation"])
+        names = self.score_arrays()[0]
+        grid = list(itertools.product(*self.score_factors.values()))
+        pos = np.array([names.index(variant_key(dict(zip(self.score_factors, combo,
+                                                              strict=True))))
+                        for combo in grid])
+        flat = np.ravel_multi_index([np.asarray(choice[f]) for f in self.score_factors],
+                                    [len(v) for v in self.score_factors.values()])
+        return pos[flat]
+
+    # -- canonical order: results do not depend on the order of the rows --------------------
+    def canonical(self) -> tuple[UncertaintyProblem, np.ndarray, np.ndarray]:
+        """The same problem with units, indicators and nodes sorted by id, and the positions
+        of this problem's units and indicators in it.
+
+        The Monte Carlo draws in this order (a set of siblings' weights, a unit's rank ties),
+        so its results are keyed by ids, not by the order of the input rows: any permutation
+        of the units, indicators or nodes gives the same canonical problem, bit for bit.
+        """
+        t = self.tree
+        ui = np.argsort(self.scores.index.astype(str).to_numpy(), kind="stable")
+        ii = np.argsort(np.array(t.indicators, dtype=str), kind="stable")
+        ni = np.argsort(np.array(t.nodes, dtype=str), kind="stable")
+        new_node = np.empty(len(ni), dtype=int)
+        new_node[ni] = np.arange(len(ni))
+        parent = t.node_parent[ni]
+        tree = make_tree([t.indicators[i] for i in ii], [t.nodes[k] for k in ni],
+                         new_node[t.ind_parent[ii]],
+                         np.where(parent >= 0, new_node[np.maximum(parent, 0)], -1),
+                         t.ind_w[0, ii], t.node_w[0, ni], [t.methods[k] for k in ni],
+                         t.root_method, t.categories[0])
+        units = self.scores.index[ui]
+        inds = [self.scores.columns[i] for i in ii]
+        opts = {}
+        for name, df in self.score_options.items():
+            lack = [i for i in inds if i not in df.columns]
+            if lack:
+                raise EvalkitError(f"score option {name!r} lacks indicators {lack[:5]} of the "
+                                   "problem", "score_options")
+            opts[name] = df.reindex(index=units, columns=inds)
+        q = dataclasses.replace(
+            self, scores=self.scores.iloc[ui][inds], tree=tree,
+            category=self.category.reindex(units), offset=self.offset.reindex(units),
+            scale=self.scale.reindex(units),
+            veto=None if self.veto is None else self.veto.reindex(units),
+            score_options=opts, provenance=dict(self.provenance))
+        return q, np.argsort(ui, kind="stable"), np.argsort(ii, kind="stable")
+
+
+def variant_key(choice: Mapping[str, Any]) -> str:
+    """The ``score_options`` key of one combination of score factors.
+
+    Examples
+    --------
+    >>> variant_key({"winmax": 3, "normalisation": "zscore"})
+    'winmax=3|normalisation=zscore'
+    """
+    return "|".join(f"{k}={v}" for k, v in choice.items())

@@ -18,6 +18,28 @@ _HEAD = {"zh": ("节点", "方法", "约定", "诊断", "提示"),
 _TITLE = {"zh": "权重来源", "en": "Where the weights come from"}
 
 
+def _texts(r: pd.Series) -> tuple[str, str]:
+    """The English and Chinese sentences of a unit's rank (simultaneous set when the table
+    has one, and the marginal interval)."""
+    lo, hi, nom, n = int(r["rank_p05"]), int(r["rank_p95"]), int(r["nominal_rank"]), \
+        int(r["n_in_category"])
+    if "rank_lo_joint" not in r.index or pd.isna(r["rank_lo_joint"]):
+        return ((f"Rank {nom} of {n}; with plausible weights between {lo} and {hi} "
+                 "(90% of replications)."),
+                (f"类内排名第{nom}名（共{n}个）；在合理的权重变动下，"
+                 f"90%的模拟排名位于第{lo}至第{hi}名之间。"))
+    jlo, jhi = int(r["rank_lo_joint"]), int(r["rank_hi_joint"])
+    cov = float(r["coverage"]) if "coverage" in r.index and pd.notna(r["coverage"]) else 0.9
+    pct = f"{cov:.0%}"
+    span_en = f"{jlo}–{jhi}" if jhi > jlo else f"{jlo}"
+    span_zh = f"第{jlo}–{jhi}名" if jhi > jlo else f"第{jlo}名"
+    return ((f"Rank {nom}, plausibly {span_en} (of {n}; the ranges of all units hold "
+             f"together in {pct} of replications with plausible weights; this unit alone: "
+             f"{lo}–{hi} in 90%)."),
+            (f"类内排名第{nom}名，合理范围{span_zh}（共{n}个；在合理的权重变动下，各单位的范围在{pct}"
+             f"的模拟中同时成立；仅看本单位，90%的模拟排名位于第{lo}至第{hi}名之间）。"))
+
+
 def unit_rank_interval(table: pd.DataFrame, unit_id: str,
                        weight_provenance: Mapping[str, Any] | None = None,
                        period: Any = None) -> dict[str, Any]:
@@ -25,9 +47,15 @@ def unit_rank_interval(table: pd.DataFrame, unit_id: str,
 
     ``table`` is :meth:`MonteCarloResult.table` (stored in the Results as ``uncertainty``);
     returns ``{"unit_id", "category", "nominal_rank", "rank_median", "rank_p05",
-    "rank_p95", "n_in_category", "p_top_k"..., "p_grade_*"..., "text_zh", "text_en",
-    "weights": weight_provenance}``; ``None``-valued figures when the unit is absent (no
-    Monte Carlo was run for it).
+    "rank_p95", "rank_lo_joint", "rank_hi_joint", "n_in_category", "p_top_k"...,
+    "p_grade_*"..., "text_zh", "text_en", "weights": weight_provenance}``; ``None``-valued
+    figures when the unit is absent (no Monte Carlo was run for it).
+
+    The sentence ("rank 3, plausibly 2–6" / "类内排名第3名，合理范围第2–6名") gives the simultaneous
+    rank set (``rank_lo_joint`` – ``rank_hi_joint``, :func:`~evalkit.analysis.uncertainty.
+    ranksets.joint_rank_sets`): the ranges of all units hold together, so the unit may be
+    compared with any other; the marginal 90 % interval (for the unit alone) follows. A
+    table without simultaneous sets gives the marginal interval only.
 
     Examples
     --------
@@ -37,6 +65,11 @@ def unit_rank_interval(table: pd.DataFrame, unit_id: str,
     ...                   "n_in_category": [20]})
     >>> unit_rank_interval(t, "T01")["text_en"]
     'Rank 3 of 20; with plausible weights between 2 and 5 (90% of replications).'
+    >>> t = t.assign(rank_lo_joint=[2], rank_hi_joint=[6])
+    >>> unit_rank_interval(t, "T01")["text_en"].split(" (")[0]
+    'Rank 3, plausibly 2–6'
+    >>> unit_rank_interval(t, "T01")["text_zh"].split("（")[0]
+    '类内排名第3名，合理范围第2–6名'
     """
     t = table
     if period is not None and "period" in t.columns:
@@ -45,18 +78,14 @@ def unit_rank_interval(table: pd.DataFrame, unit_id: str,
     out: dict[str, Any] = {"unit_id": unit_id, "weights": dict(weight_provenance or {})}
     if row.empty:
         out.update({"nominal_rank": None, "rank_p05": None, "rank_p95": None,
-                    "text_zh": "", "text_en": ""})
+                    "rank_lo_joint": None, "rank_hi_joint": None, "text_zh": "",
+                    "text_en": ""})
         return out
     r = row.iloc[-1]
     for k, v in r.items():
         if k != "period":
             out[str(k)] = v.item() if isinstance(v, np.generic) else v
-    lo, hi, nom, n = int(r["rank_p05"]), int(r["rank_p95"]), int(r["nominal_rank"]), \
-        int(r["n_in_category"])
-    out["text_en"] = (f"Rank {nom} of {n}; with plausible weights between {lo} and {hi} "
-                      "(90% of replications).")
-    out["text_zh"] = (f"类内排名第{nom}名（共{n}个）；在合理的权重变动下，"
-                      f"90%的模拟排名位于第{lo}至第{hi}名之间。")
+    out["text_en"], out["text_zh"] = _texts(r)
     return out
 
 
