@@ -227,6 +227,11 @@ _CORE = [
         rank_median median rank over the replications
         rank_p05 5th percentile of the rank
         rank_p95 95th percentile of the rank
+        rank_lo_joint best rank of the unit's simultaneous rank set (Besag et al. 1995)
+        rank_hi_joint worst rank of the unit's simultaneous rank set
+        coverage share of replications in which all units' sets hold together
+        band above, median or below: the simultaneous set against the median rank
+        n_like_median units of the category whose simultaneous set holds the median rank
         rank_mean mean rank
         p_top_{k} probability of a rank ≤ k
         p_bottom_{k} probability of being among the last k
