@@ -29,9 +29,9 @@ test: $(STAMP) browser
 
 # headless Chromium from Debian's packages for the browser test (root only; skipped otherwise)
 browser:
-	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { [ "$$(id -u)" = 0 ] && \
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; } || { [ "$$(id -u)" = 0 ] && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	   chromium chromium-driver fonts-wqy-microhei >/dev/null) || \
+	   chromium chromium-driver fonts-wqy-microhei poppler-utils >/dev/null) || \
 	  echo "chromium not installed: the browser test will be skipped"; }
 
 lint: $(STAMP)

@@ -1,14 +1,17 @@
 """The ``evalkit`` command.
 
-Subcommands: ``demo`` (write the demo city), ``validate SPEC`` (list every problem in a
-spec and its tables), ``run SPEC [--out DIR]`` (evaluate and save Results), ``report``
-(batch reports), ``peer-bench`` (compare peer-rating schemes), ``methods`` (list registered
-methods). Bad input exits with status 2 and a message naming where the problem is.
+Subcommands: ``init NAME`` (scaffold a spec and its data template, from an office's
+indicator catalogue with ``--from``), ``demo`` (write the demo city), ``validate SPEC`` (list
+every problem in a spec and its tables), ``run SPEC [--out DIR]`` (evaluate and save Results),
+``report`` (batch reports), ``peer-bench`` (compare peer-rating schemes), ``methods`` (list
+registered methods), ``schema`` (the spec's JSON Schema). Bad input exits with status 2 and a
+message naming where the problem is.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +21,10 @@ from evalkit.aggregation.means import AGGREGATION
 from evalkit.analysis.uncertainty.effects import MAIN_EFFECT
 from evalkit.analysis.uncertainty.sampling import PERTURBATION
 from evalkit.analysis.uncertainty.sobol import SOBOL_FACTOR
+from evalkit.authoring.init import init_project
+from evalkit.authoring.preflight import preflight
+from evalkit.authoring.schema import spec_schema
+from evalkit.core.atomic import atomic_write
 from evalkit.core.errors import EvalkitError
 from evalkit.core.registry import Registry
 from evalkit.demo import make_demo
@@ -33,7 +40,7 @@ from evalkit.sources.peer.schemes import SCHEMES
 from evalkit.sources.peer.selection import SELECTIONS
 from evalkit.sources.peer.simulate import SCENARIOS
 from evalkit.sources.survey.intervals import MEAN_INTERVALS, RATE_INTERVALS
-from evalkit.validate import load_spec, validate
+from evalkit.validate import check, load_spec
 from evalkit.weights import WEIGHTING
 from evalkit.weights.ahp import PRIORITISATION
 from evalkit.weights.ahp_incomplete import COMPLETION
@@ -59,15 +66,51 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    sources = [s.strip() for s in (args.sources or "").split(",") if s.strip()]
+    periods = [int(p) for p in args.periods.split(",")] if args.periods else None
+    made = init_project(args.name, root=args.dir, catalogue=args.catalogue, sheet=args.sheet,
+                        sources=sources, periods=periods, force=args.force)
+    cat = made.catalogue
+    print(f"wrote {made.spec}  (the spec: every key commented)\n"
+          f"wrote {made.template}  (the data template: fill its sheets)\n"
+          f"wrote {made.schema}  (the spec's JSON Schema, for editor completion)\n"
+          f"{len(cat.indicators)} indicators, {len(cat.perspectives)} perspectives, "
+          f"{len(cat.categories) or 'no'} categories, weights as "
+          f"{'points (分值)' if cat.points else 'weights (权重)'}; from {cat.source}")
+    for note in made.notes:
+        print(f"check: {note}")
+    print(f"next: fill {made.template}, then\n  evalkit validate {made.spec}\n"
+          f"  evalkit run {made.spec}\n  evalkit report results/{args.name}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    text = json.dumps(spec_schema(), ensure_ascii=False, indent=1) + "\n"
+    if args.out:
+        atomic_write(args.out, text)
+        print(f"JSON Schema of the spec written to {args.out}; put\n"
+              f"  # yaml-language-server: $schema={args.out}\n"
+              "as the first line of a spec (a path relative to the spec, or a URL)")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
-    spec, tables = validate(args.spec)
+    v = check(args.spec)
+    spec, tables = v.spec, v.tables
     print(f"{args.spec}: OK — {len(spec.indicators)} indicators, {len(tables['units'])} units, "
           f"sources {sorted(spec.sources)}")
+    if text := v.summary():
+        print(text)
+    print(preflight(v.results).text())
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     res = run_spec(args.spec, args.out)
+    print(preflight(res).text())
     folder = args.out or f"results/{res.provenance['evaluation']['id']}"
     cur = res.totals[res.totals["period"] == res.current_period]
     print(f"evaluated {cur.shape[0]} units × {len(res.provenance['periods'])} period(s); "
@@ -133,6 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="evalkit", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"evalkit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    i = sub.add_parser("init", help="scaffold params/NAME.yaml and its data template workbook")
+    i.add_argument("name", help="the evaluation's id (names params/NAME.yaml, data/NAME/)")
+    i.add_argument("--from", dest="catalogue", default=None, metavar="CATALOGUE",
+                   help="the office's indicator catalogue (.xlsx or .csv: 编码, 名称, 所属维度, "
+                        "指标属性, 分值 or 权重, 适用类别, 目标值, 计分方法, 计量单位)")
+    i.add_argument("--sheet", default=None, help="the catalogue's sheet (default 指标体系)")
+    i.add_argument("--sources", default="", help="other sources, comma-separated: "
+                   "leaders,peer,survey,tasks")
+    i.add_argument("--periods", default=None, help="years, comma-separated (default: the last "
+                   "two)")
+    i.add_argument("--dir", default=".", help="the project folder (default: here)")
+    i.add_argument("--force", action="store_true", help="overwrite existing files")
+    i.set_defaults(func=_init)
     d = sub.add_parser("demo", help="write the demo city (tables and spec)")
     d.add_argument("--out", default="data/demo", help="folder for the tables (data/demo)")
     d.add_argument("--spec", default=None, help="also write the demo spec here")
@@ -153,6 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("rest", nargs=argparse.REMAINDER)
     m = sub.add_parser("methods", help="list every registered method")
     m.set_defaults(func=_methods)
+    sc = sub.add_parser("schema", help="write the JSON Schema of the spec (editor completion)")
+    sc.add_argument("--out", default=None, help="file to write (default: standard output)")
+    sc.set_defaults(func=_schema)
     return p
 
 

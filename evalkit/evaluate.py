@@ -10,6 +10,12 @@ weighting schemes (:func:`~evalkit.weights.hierarchy.resolve_tree`) →
 :func:`~evalkit.aggregation.scorecard.aggregate_office` → the other sources → points → ranks
 within category → grades with quotas → flags.
 
+Nothing is silent: a unit a source gives no score is an error unless the spec declares
+``sources.<name>.missing: reweight``; what every declared policy did (missing values filled
+or left out, imputed cells, relative weights renormalised, capped points, excluded ratings
+and ballots, rows of periods not evaluated) is counted in the ``input_audit`` table
+(:mod:`evalkit.inputs.audit`).
+
 Examples
 --------
 >>> from evalkit.validate import load_spec                                 # doctest: +SKIP
@@ -32,6 +38,7 @@ from evalkit.aggregation.grades import assign_grades, rank_within
 from evalkit.aggregation.points import points_totals
 from evalkit.aggregation.scorecard import aggregate_office
 from evalkit.core.errors import EvalkitError
+from evalkit.inputs.audit import Audit, missing_audit, table_audit, weights_audit
 from evalkit.results import Results
 from evalkit.results.tidy import (
     indicator_table,
@@ -42,6 +49,7 @@ from evalkit.results.tidy import (
 )
 from evalkit.scoring.prepare import Scored, prepare
 from evalkit.sources import SOURCES, SourceOutput
+from evalkit.sources.base import source_keys
 from evalkit.spec.schema import Spec
 from evalkit.spec.tree import Tree
 from evalkit.weights.hierarchy import resolve_tree
@@ -91,6 +99,77 @@ def combine_sources(scores: dict[str, np.ndarray], weights: dict[str, float], pe
     return M, Weff, Weff * np.nan_to_num(M)
 
 
+def _read_by(spec: Spec, name: str) -> str:
+    """What decides whether a source scores a unit: its files and its minimum counts."""
+    keys = ["values"] if name == "office" else source_keys(name, spec.sources[name],
+                                                           spec.data)
+    files = [spec.data[k].file for k in keys]
+    mins = [f"sources.{name}.{k}: {v}" for k, v in spec.sources[name].items()
+            if k in ("min_raters", "min_n")]
+    return f"{', '.join(files) or 'its tables'}" + (f" and {', '.join(mins)}" if mins else "")
+
+
+def source_gaps(spec: Spec, scores: dict[str, np.ndarray], period: str, uid: pd.Index,
+                audit: Audit) -> None:
+    """Units a source gives no score: an error, unless ``sources.<name>.missing: reweight``
+    (then counted in the audit: their weight is shared among their other sources)."""
+    weights = spec.source_weights()
+    for name, s in scores.items():
+        gap = np.isnan(s)
+        if not gap.any() or weights.get(name, 0) == 0:
+            continue
+        if spec.source_missing(name) != "reweight":
+            raise EvalkitError(
+                f"period {period}: source {name!r} gives no score to {int(gap.sum())} of "
+                f"{len(uid)} units ({uid[gap].tolist()[:10]}); check {_read_by(spec, name)}, "
+                f"or declare sources.{name}.missing: reweight to share its weight among their "
+                "other sources", f"sources.{name}")
+        audit.add("sources", "unit without a score from the source; its weight shared among "
+                  "the unit's other sources", int(gap.sum()), f"sources.{name}.missing: "
+                  "reweight", period=period, where=f"source {name}")
+
+
+def _detail_audit(details: dict[str, pd.DataFrame], period: str, audit: Audit) -> None:
+    """Ratings and ballots a source excluded by its declared rules (its ``*_audit`` table)."""
+    for name, df in details.items():
+        col = "rule" if "rule" in df.columns else "reason" if "reason" in df.columns else None
+        if not name.endswith("_audit") or col is None or df.empty:
+            continue
+        src = name[: -len("_audit")]
+        for rule, n in df[col].astype(str).value_counts(sort=False).items():
+            audit.add(src, "excluded by a validity rule", int(n), f"sources.{src}: {rule}",
+                      period=period, where=f"rule {rule}")
+
+
+def _points_audit(spec: Spec, rec: pd.DataFrame, period: str, audit: Audit) -> None:
+    """Units whose bonus or deductions went over the cap."""
+    pr = spec.points
+    for kinds, cap, key in ((["bonus"], pr.bonus_cap, "bonus_cap"),
+                            (["deduction", "yellow_card"], pr.deduction_cap, "deduction_cap")):
+        if cap is None or rec.empty:
+            continue
+        mult = np.where(rec["kind"] == "yellow_card", pr.yellow_card_multiplier, 1.0)
+        raw = (rec["points"].to_numpy(dtype=float) * mult)[rec["kind"].isin(kinds).to_numpy()]
+        per = pd.Series(raw).groupby(rec.loc[rec["kind"].isin(kinds), "unit_id"].to_numpy()
+                                     ).sum()
+        audit.add("points", f"{' and '.join(kinds)} over the cap, capped", int((per > cap).sum()),
+                  f"points.{key}: {cap:g}", period=period, where="units")
+
+
+def _period_audit(tables: dict[str, pd.DataFrame], periods: list[str]) -> list[dict[str, Any]]:
+    """Rows of the sources' tables whose period is not evaluated (they are ignored)."""
+    audit = Audit()
+    for key, df in tables.items():
+        if key in ("units", "values", "points") or "period" not in df.columns:
+            continue
+        other = ~df["period"].astype("string").isin(periods) & df["period"].notna()
+        if other.any():
+            found = sorted(set(df.loc[other, "period"].astype(str)))
+            audit.add(key, "rows of a period not evaluated, ignored", int(other.sum()),
+                      "evaluation.periods", where=f"periods {found}")
+    return audit.rows
+
+
 def _points_records(tables: dict[str, pd.DataFrame], extra: list[pd.DataFrame], period: str,
                     uid: pd.Index) -> pd.DataFrame:
     frames = [p for p in [tables.get("points"), *extra] if p is not None]
@@ -127,7 +206,8 @@ def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> pd.DataFrame:
 
 
 def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
-            outputs: dict[tuple[str, str], SourceOutput]) -> dict[str, pd.DataFrame]:
+            outputs: dict[tuple[str, str], SourceOutput], audit: Audit
+            ) -> dict[str, pd.DataFrame]:
     units, uid = sc.units, sc.units.index
     off = aggregate_office(sc.scores, sc.keep, sc.cat, tree)
     weights = spec.source_weights()
@@ -145,11 +225,15 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
             else:
                 details[f"{name}_{tname}"] = t if "period" in t.columns else \
                     t.assign(period=sc.period)
+    source_gaps(spec, scores, sc.period, uid, audit)
+    _detail_audit(details, sc.period, audit)
     M, Weff, contrib = combine_sources(scores, weights, sc.period, uid)
     names = list(scores)
     pr = spec.points
-    per, rec = points_totals(_points_records(tables, extra_points, sc.period, uid), uid,
-                             pr.bonus_cap, pr.deduction_cap, pr.yellow_card_multiplier)
+    records = _points_records(tables, extra_points, sc.period, uid)
+    _points_audit(spec, records, sc.period, audit)
+    per, rec = points_totals(records, uid, pr.bonus_cap, pr.deduction_cap,
+                             pr.yellow_card_multiplier)
     tot = pd.DataFrame(index=uid)
     tot["unit_name"], tot["unit_name_en"] = units["unit_name"], units["unit_name_en"]
     tot["category"] = units["category"].astype("string")
@@ -194,14 +278,20 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame],
     outputs = compute_sources(spec, tables, scored)
     parts: dict[str, list[pd.DataFrame]] = {}
     weights: dict[str, Any] = {}
+    audit = Audit()
+    audit.extend(table_audit(tables) + _period_audit(tables, list(scored)) +
+                 weights_audit(spec))
     for period, sc in scored.items():
         tree_p, prov = resolve_tree(spec, sc, tree)
         if prov:
             weights[period] = prov
-        for name, df in _period(spec, tables, sc, tree_p, outputs).items():
+        audit.extend(missing_audit(spec, period, tree.indicators, sc.applies, sc.missing,
+                                   sc.keep, sc.imputed))
+        for name, df in _period(spec, tables, sc, tree_p, outputs, audit).items():
             parts.setdefault(name, []).append(df)
     out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     out.update(meta_tables(spec, tree))
+    out["input_audit"] = audit.frame()
     prov = {
         "evaluation": spec.evaluation.model_dump(),
         "periods": list(scored),

@@ -31,7 +31,7 @@ from evalkit.inputs.tables import describe_source
 from evalkit.results import Results
 from evalkit.scoring.prepare import prepare
 from evalkit.spec.schema import Spec
-from evalkit.validate import validate
+from evalkit.validate import load
 
 #: Packages whose versions the provenance records.
 VERSIONED = ("evalkit", "numpy", "pandas", "scipy", "statsmodels", "pyarrow", "openpyxl")
@@ -82,9 +82,11 @@ def versions() -> dict[str, str]:
 def run_spec(path: str | Path, out: str | Path | None = None) -> Results:
     """Load a spec and its tables, check them, evaluate, and save the Results to ``out``.
 
-    ``out`` defaults to ``results/<evaluation id>`` beside the current directory.
+    ``out`` defaults to ``results/<evaluation id>`` beside the current directory. Every check
+    runs before anything is written (:func:`evalkit.validate.load`, then the evaluation and
+    its analyses in memory): bad input leaves no partial results.
     """
-    spec, tables = validate(path)
+    spec, tables = load(path)
     res = build(spec, tables)
     res.provenance.update({
         "inputs": {k: describe_source(t) for k, t in tables.items()

@@ -3,14 +3,20 @@
 Opens ``index.html``, follows the link to one unit's report, checks there are no console
 errors and no broken images, that the Chinese labels are laid out as text (the SVG ``<text>``
 elements have a width), and saves screenshots (into pytest's temporary folder, and into
-``$EVALKIT_SCREENSHOTS`` when that is set). Skipped, with the reason, when Chromium, its
-driver or selenium is absent (``make browser`` installs them).
+``$EVALKIT_SCREENSHOTS`` when that is set). A report is self-contained (its CSS inlined: no
+other file is loaded), fits a 390 px phone without horizontal scrolling, navigates to the
+index and to its neighbours in the category, and prints to PDF (the browser's own printing,
+and :func:`evalkit.report.pdf.write_pdfs`) with its Chinese text embedded as text (read back
+by ``pdftotext`` of poppler-utils; that part is skipped without it). Skipped, with the reason,
+when Chromium, its driver or selenium is absent (``make browser`` installs them).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -107,3 +113,88 @@ def test_index_then_a_report(site: Path, browser, tmp_path: Path):
     assert drv.find_elements(By.CSS_SELECTOR, "svg text")
     for d in _shots(tmp_path):
         drv.save_screenshot(str(d / "overview.png"))
+
+
+def _pdf_text(pdf: Path) -> str:
+    """The text of a PDF as ``pdftotext`` extracts it (skips without poppler-utils)."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        pytest.skip("pdftotext not installed (apt-get install poppler-utils)")
+    return subprocess.run([exe, "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_report_is_self_contained_and_navigates(site: Path, browser, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+
+    drv = browser
+    html = (site / "T01.html").read_text("utf-8")
+    assert "<style>" in html and 'rel="stylesheet"' not in html
+    assert not (site / "report.css").exists()
+    copy = tmp_path / "alone" / "T01.html"  # emailed alone: nothing else beside it
+    copy.parent.mkdir()
+    copy.write_text(html, "utf-8")
+    drv.get(copy.as_uri())
+    _check_page(drv)
+    rows = drv.execute_script(
+        "const r = document.querySelector('tr.ek-good, tr.ek-fair, tr.ek-poor');"
+        "return getComputedStyle(r.lastElementChild).backgroundColor")
+    assert rows not in ("rgba(0, 0, 0, 0)", "transparent")  # status colours without report.css
+    drv.get((site / "T01.html").as_uri())
+    nav = drv.find_element(By.CSS_SELECTOR, "nav.ek-nav")
+    hrefs = [a.get_attribute("href") for a in nav.find_elements(By.TAG_NAME, "a")]
+    assert hrefs[0].endswith("/index.html") and len(hrefs) >= 2  # index, then neighbours
+    townships = {"T01.html", "T02.html", "T03.html", "T04.html"}
+    assert {h.rsplit("/", 1)[-1] for h in hrefs[1:]} <= townships - {"T01.html"}
+    drv.find_elements(By.CSS_SELECTOR, "nav.ek-nav a.ek-next, nav.ek-nav a.ek-prev")[0].click()
+    _check_page(drv)
+    assert "绩效考评报告" in drv.title
+
+
+@pytest.mark.parametrize("page", ["T01.html", "index.html"])
+def test_phone_width_without_horizontal_scrolling(site: Path, browser, tmp_path: Path, page):
+    drv = browser
+    drv.set_window_size(390, 900)
+    try:
+        drv.get((site / page).as_uri())
+        assert drv.execute_script("return window.innerWidth") == 390
+        width = drv.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"{page} is {width} px wide at 390 px"
+        # every cell of the indicator table keeps its column's name on a phone
+        labels = drv.execute_script(
+            "return Array.from(document.querySelectorAll('table.ek-wide td'))"
+            ".map(td => td.getAttribute('data-label'))")
+        assert page != "T01.html" or (labels and all(labels))
+        for d in _shots(tmp_path):
+            drv.save_screenshot(str(d / f"390-{page.replace('.html', '')}.png"))
+    finally:
+        drv.set_window_size(1100, 1600)
+
+
+def test_report_prints_to_pdf_with_chinese_text(site: Path, browser, tmp_path: Path):
+    drv = browser
+    drv.get((site / "T01.html").as_uri())
+    pdf = tmp_path / "T01-browser.pdf"
+    pdf.write_bytes(base64.b64decode(drv.execute_cdp_cmd(
+        "Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True})["data"]))
+    text = _pdf_text(pdf)
+    assert "东城镇" in text and "指标明细" in text and "贡献分" in text
+
+
+def test_pdf_output_one_per_unit_and_a_booklet(site: Path, tmp_path: Path):
+    from evalkit.report.pdf import write_pdfs
+
+    results = Path(__import__("json").loads(
+        (site / "notebooks" / "T01.json").read_text("utf-8"))["params"]["results_dir"])
+    batch = write_pdfs(site, results, "zh", units=["T01", "T02"], jobs=2)
+    assert batch.failures == {}
+    names = sorted(p.name for p in batch.written)
+    assert names == ["T01.pdf", "T02.pdf", "booklet-township.pdf"]
+    text = _pdf_text(site / "pdf" / "T01.pdf")
+    assert "东城镇" in text and "方法与数据来源" in text and "指标计分方法" in text  # opened
+    booklet = _pdf_text(site / "pdf" / "booklet-township.pdf")
+    assert booklet.index("东城镇 · 绩效考评报告") > booklet.index("目录")
+    again = write_pdfs(site, results, "zh", units=["T01", "T02"])
+    assert again.written == [] and len(again.skipped) == 3  # up to date
+    for d in _shots(tmp_path):
+        shutil.copy(site / "pdf" / "T01.pdf", d / "T01.pdf")

@@ -24,7 +24,7 @@ def _spec(edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
 
 
 SPEC_CASES: list[tuple[str, Callable[[dict[str, Any]], None], list[str]]] = [
-    ("unknown top key", lambda s: s.update(weights={}), ["weights", "unknown key"]),
+    ("unknown top key", lambda s: s.update(weightings={}), ["weightings", "unknown key"]),
     ("unknown nested key", lambda s: s["indicators"][0].update(dirction="cost"),
      ["indicators[0] (a).dirction", "unknown key"]),
     ("bad direction", lambda s: s["indicators"][1].update(direction="down"),

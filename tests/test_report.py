@@ -328,3 +328,61 @@ def test_demo_city_reports_with_capability_sections(tmp_path):
         assert f"{row['total']:.2f}" in text
         if any(n.startswith("survey_") for n in res.tables):
             assert "满意度测评" in text
+
+
+# -- reports that travel ---------------------------------------------------------------------
+def test_an_unchanged_rerun_gives_the_same_bytes(city, batch, tmp_path):
+    """A second `evalkit run` of the same inputs (a new creation time in provenance.json
+    only) gives byte-identical reports: no time, no server path in a page."""
+    from evalkit.run import run_spec
+
+    again = tmp_path / "results"
+    run_spec(city.parent / "spec.yaml", again)
+    assert json.loads(read(again / "provenance.json"))["created"]
+    b = run_reports(again, tmp_path / "out", units=["T01", "D02"], jobs=1, progress=False,
+                    overview=False)
+    for u in ("T01", "D02"):
+        page = read(b.out_dir / f"{u}.html")
+        assert page == read(batch.out_dir / f"{u}.html"), u
+        assert str(city) not in page and str(again) not in page
+
+
+def test_pages_are_self_contained(batch):
+    for name in ("T01.html", "index.html", "overview.html"):
+        html = read(batch.out_dir / name)
+        assert "<style>" in html and "<link" not in html, name
+    assert not (batch.out_dir / "report.css").exists()
+
+
+def test_index_states_method_date_and_flags_in_words(batch, city, current):
+    text = text_of(read(batch.index))
+    assert "分类考核" in text and "结果计算日期" in text and "等次标准" in text
+    flagged = current[current["flags"].astype(str).str.contains("bottom_1")]
+    assert len(flagged) and "本类别后 1 名" in text and "bottom_1" not in text
+
+
+def test_warm_kernel_keeps_no_history_and_recycles(city):
+    """IPython's history (every cell's source, every output's display data) was the kernel's
+    memory leak: it stays empty; a kernel is recycled after ``recycle_after`` notebooks."""
+    from evalkit.report.kernel import WarmKernel
+
+    params = {"results_dir": str(city), "unit_id": "T01", "lang": "zh"}
+    with WarmKernel(recycle_after=2) as wk:
+        for uid in ("T01", "T02", "T03"):
+            wk.execute(UNIT_NB, {**params, "unit_id": uid})
+        assert (wk.starts, wk.executed, wk.since_start) == (2, 3, 1)
+        wk.run("_h = get_ipython().history_manager\n"
+               "assert len(_h.input_hist_parsed) <= 1 and not _h.output_hist, "
+               "len(_h.input_hist_parsed)\n"
+               "assert not getattr(_h, 'outputs', {}), len(_h.outputs)")
+        pid = wk.pid
+    assert pid is not None and not psutil_alive(pid)
+
+
+def psutil_alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

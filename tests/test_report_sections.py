@@ -260,17 +260,12 @@ def test_overview_lists_exactly_the_flagged_units(results_dir, last_twice, pq, c
 
 
 def test_overview_without_history_rules_is_empty(tmp_path, results_dir):
-    import shutil
-
-    import yaml
-
     import evalkit.report as rp
+    from evalkit.results.store import Results
 
-    folder = tmp_path / "results"
-    shutil.copytree(results_dir, folder)
-    spec = yaml.safe_load((folder / "spec.yaml").read_text("utf-8"))
-    spec.pop("history", None)
-    (folder / "spec.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), "utf-8")
+    res = Results.load(results_dir)
+    res.spec.pop("history", None)
+    folder = res.save(tmp_path / "results", excel=False)
     assert str(rp.history_flagged(str(folder), "zh")) == ""
 
 

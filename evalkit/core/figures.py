@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from html import escape
 from pathlib import Path
@@ -97,16 +97,37 @@ class SVGBlock(str):
 
 
 def to_svg(fig: object, tight: bool = True) -> SVGBlock:
-    """Serialise a matplotlib figure to an SVG string without the XML prolog or a date.
+    """Serialise a matplotlib figure to an SVG string without the XML prolog, a date or the
+    creator's metadata; a chart with labelled series gets a legend (:func:`ensure_legend`).
 
     ``tight=True`` crops to the drawn content (``bbox_inches='tight'``), which costs a second
     layout pass; per-unit charts set their margins themselves and pass ``tight=False``.
     """
+    ensure_legend(fig)
     buf = io.StringIO()
     kw = {"bbox_inches": "tight"} if tight else {}
-    fig.savefig(buf, format="svg", metadata={"Date": None}, **kw)  # type: ignore[attr-defined]
+    meta = {"Date": None, "Creator": None, "Format": None, "Type": None}
+    fig.savefig(buf, format="svg", metadata=meta, **kw)  # type: ignore[attr-defined]
     text = buf.getvalue()
-    return SVGBlock(text[text.index("<svg"):])
+    text = text[text.index("<svg"):]
+    return SVGBlock(re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.DOTALL))
+
+
+def ensure_legend(fig: Any) -> None:
+    """Add a legend to a figure whose labelled lines, bars or markers have none (e.g. a total
+    and a rank drawn on twin axes): every chart of a report names what it draws."""
+    axes = list(getattr(fig, "axes", []))
+    if not axes or fig.legends or any(ax.get_legend() is not None for ax in axes):
+        return
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    if handles:
+        axes[0].legend(handles, labels, frameon=False, loc="lower center",
+                       bbox_to_anchor=(0.5, 1.0), ncol=min(len(handles), 4))
 
 
 class HTMLBlock(str):
@@ -145,20 +166,41 @@ def fmt(x: Any, digits: int = 2) -> str:
     return str(x)
 
 
+#: Tables with more columns than this are laid out as cards on narrow screens.
+WIDE = 6
+#: A cell that reads as a number (right-aligned): 12.5, -3, 5.63%, 1,234, ≥ 6.50, "–".
+_NUMERIC = re.compile(r"^(?:[≥≤=] )?[−+-]?[\d,]*\.?\d+%?$|^–$")
+
+
 def html_table(df: pd.DataFrame, row_classes: Sequence[str] | None = None,
-               digits: int = 2) -> HTMLBlock:
+               digits: int = 2, groups: Mapping[int, str] | None = None) -> HTMLBlock:
     """Render ``df`` (headers = column names) as an escaped HTML table.
 
-    ``row_classes`` gives a CSS class per row (e.g. the status colour).
+    ``row_classes`` gives a CSS class per row (e.g. the status colour); ``groups`` maps a row
+    position to the title of a group row put before it (a perspective above its indicators).
+    Every cell carries its column's name (``data-label``): on narrow screens a table of more
+    than :data:`WIDE` columns (class ``ek-wide``) shows each row as a card of labelled cells.
+    Cells that read as numbers are right-aligned (class ``n``).
     """
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in df.columns)
+    cols = [escape(str(c)) for c in df.columns]
+    head = "".join(f"<th>{c}</th>" for c in cols)
     classes = list(row_classes) if row_classes is not None else [""] * len(df)
+    groups = groups or {}
     body = []
-    for cls, values in zip(classes, df.itertuples(index=False, name=None), strict=True):
-        cells = "".join(f"<td>{escape(fmt(v, digits))}</td>" for v in values)
+    for i, (cls, values) in enumerate(zip(classes, df.itertuples(index=False, name=None),
+                                          strict=True)):
+        if i in groups:
+            body.append(f'<tr class="ek-group"><th colspan="{len(cols)}">'
+                        f"{escape(groups[i])}</th></tr>")
+        cells = []
+        for c, v in zip(cols, values, strict=True):
+            text = escape(fmt(v, digits))
+            num = ' class="n"' if _NUMERIC.match(text) else ""
+            cells.append(f'<td data-label="{c}"{num}>{text}</td>')
         attr = f' class="{escape(cls)}"' if cls else ""
-        body.append(f"<tr{attr}>{cells}</tr>")
-    return HTMLBlock(f'<table class="ek-table"><thead><tr>{head}</tr></thead>'
+        body.append(f"<tr{attr}>{''.join(cells)}</tr>")
+    wide = " ek-wide" if len(cols) > WIDE else ""
+    return HTMLBlock(f'<table class="ek-table{wide}"><thead><tr>{head}</tr></thead>'
                      f'<tbody>{"".join(body)}</tbody></table>')
 
 

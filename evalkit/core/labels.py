@@ -4,6 +4,12 @@ Every fixed string a report prints comes from :data:`LABELS`; names of units, in
 perspectives, categories and grades come from the Results' metadata tables (``name`` in
 Chinese, ``name_en`` in English), so a report reads naturally in either language.
 
+:data:`LABELS` is the one table of labels at run time. The labels used across layers are
+written here; the sentences of the unit report (:mod:`evalkit.report.names`) and the headers
+of the sources' detail tables in the workbook (:mod:`evalkit.results.excel`) are added by
+those modules with :func:`register_labels` (a key registered twice with another text is an
+error), written compactly with :func:`label_block`.
+
 Examples
 --------
 >>> from evalkit.core.labels import t, name_column
@@ -306,10 +312,63 @@ def column_label(column: str, lang: str) -> str:
 
     Examples
     --------
-    >>> column_label("total", "zh"), column_label("total", "en"), column_label("n_eff", "zh")
-    ('总分', 'Total', 'n_eff')
+    >>> column_label("total", "zh"), column_label("total_p05", "en"), column_label("zz", "zh")
+    ('总分', 'Total (5th pct)', 'zz')
     """
-    return label_or(f"col.{column}", lang, column)
+    if f"col.{column}" in LABELS:
+        return t(f"col.{column}", lang)
+    for suffix, (zh, en) in _SUFFIXES.items():
+        base = column[: -len(suffix)]
+        if column.endswith(suffix) and f"col.{base}" in LABELS:
+            return t(f"col.{base}", lang) + (zh if lang == "zh" else en)
+    return column
+
+
+#: Column suffixes that a label composes: ``rate_lo`` is the label of ``rate`` + "下限".
+_SUFFIXES = {"_lo": ("下限", " (low)"), "_hi": ("上限", " (high)"),
+             "_p05": ("（5%分位）", " (5th pct)"), "_p95": ("（95%分位）", " (95th pct)")}
+
+
+def label_block(text: str) -> dict[str, tuple[str, str]]:
+    """Labels written compactly: ``key 中文 | English`` on a line (several entries on a line
+    are separated by ``;;``); a line starting with ``|`` gives the English of the entry above,
+    one starting with ``+`` continues the text above (everything after the ``+``, spaces
+    included). Blank lines are ignored.
+
+    Examples
+    --------
+    >>> label_block("col.n 人数 | Respondents ;; col.sd 标准差 | SD")
+    {'col.n': ('人数', 'Respondents'), 'col.sd': ('标准差', 'SD')}
+    >>> label_block("k 甲\\n+乙\\n| one\\n+ two")
+    {'k': ('甲乙', 'one two')}
+    """
+    out: dict[str, list[str]] = {}
+    key = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("+"):
+            out[key][-1] += raw.lstrip()[1:]
+        elif line.startswith("|"):
+            out[key].append(line[1:].strip())
+        else:
+            for entry in line.split(";;"):
+                key, rest = entry.split(None, 1)
+                out[key] = [part.strip() for part in rest.split(" | ", 1)]
+    bad = [k for k, v in out.items() if len(v) != 2]
+    if bad:
+        raise EvalkitError(f"labels {bad} need a Chinese and an English text", "label_block")
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def register_labels(entries: dict[str, tuple[str, str]], owner: str) -> None:
+    """Add ``entries`` to :data:`LABELS`; a key already there with another text is an error."""
+    clash = [k for k, v in entries.items() if k in LABELS and LABELS[k] != v]
+    if clash:
+        raise EvalkitError(f"labels {clash} are already in the label table with other texts",
+                           owner)
+    LABELS.update(entries)
 
 
 def sheet_label(table: str, lang: str) -> str:
@@ -317,7 +376,7 @@ def sheet_label(table: str, lang: str) -> str:
 
     Examples
     --------
-    >>> sheet_label("totals", "zh"), sheet_label("survey_by_unit", "zh")
-    ('总分排名', 'survey_by_unit')
+    >>> sheet_label("totals", "zh"), sheet_label("no_such_table", "zh")
+    ('总分排名', 'no_such_table')
     """
     return label_or(f"sheet.{table}", lang, table)

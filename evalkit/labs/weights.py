@@ -3,7 +3,11 @@
 Helpers for ``notebooks/weights_lab.ipynb`` (the notebook only calls these). Every
 function works on an :class:`evalkit.analysis.uncertainty.UncertaintyProblem` (one category's
 scores and nominal weights; build it with
-:func:`evalkit.analysis.uncertainty.problems_from_pipeline`).
+:func:`evalkit.analysis.uncertainty.problems_from_pipeline`). :func:`load_lab` also returns
+the names of the units, indicators and perspectives (:class:`LabNames`), so that sliders,
+tables (:func:`named`) and charts show names, not ids. Statistical charts are drawn with
+seaborn: weights as heatmaps (:func:`plot_weights`, :func:`plot_kendall`), the simulated
+ranks as box plots (:func:`plot_rank_distributions`).
 """
 
 from __future__ import annotations
@@ -25,26 +29,71 @@ from evalkit.analysis.uncertainty import (
 )
 from evalkit.core.errors import EvalkitError
 from evalkit.core.figures import setup_matplotlib
+from evalkit.core.labels import name_column
 from evalkit.evaluate import evaluate
+from evalkit.report.data import project_path
 from evalkit.scoring.prepare import prepare
 from evalkit.validate import validate
 from evalkit.weights import WeightSet, compute_weights
+
+
+@dataclass
+class LabNames:
+    """id -> name of the units, indicators and perspectives (in the lab's language)."""
+
+    units: dict[str, str]
+    indicators: dict[str, str]
+    perspectives: dict[str, str]
+    grades: dict[str, str]
+    lang: str = "zh"
+
+
+def load_lab(spec_path: str, category: str | None = None, period: Any = None,
+             lang: str = "zh") -> tuple[UncertaintyProblem, LabNames]:
+    """The problem of one category (see :func:`load_problem`) and the names to show.
+
+    ``spec_path`` is found from the project root as well (a notebook run in ``notebooks/``
+    finds ``params/demo.yaml``; :func:`evalkit.report.data.project_path`).
+    """
+    spec, tables = validate(project_path(spec_path))
+    scored = prepare(spec, tables)
+    problems = problems_from_pipeline(spec, tables, period, scored=scored,
+                                      results=evaluate(spec, tables, scored=scored))
+    if category is not None and category not in problems:
+        raise EvalkitError(f"unknown category {category!r}; expected one of {list(problems)}",
+                           "category")
+    p = problems[category] if category is not None else next(iter(problems.values()))
+    units = tables["units"]
+    col = name_column("unit_name", lang)
+    uname = units[col] if col in units.columns else units["unit_name"]
+    uname = uname.where(uname.notna() & (uname.astype(str) != ""), units["unit_name"])
+    pick = (lambda o: o.name_en or o.name or o.id) if lang == "en" else \
+        (lambda o: o.name or o.id)
+    return p, LabNames(dict(zip(units.index.astype(str), uname.astype(str), strict=True)),
+                       {i.id: pick(i) for i in spec.indicators},
+                       {q.id: pick(q) for q in spec.perspectives},
+                       {g.id: pick(g) for g in (spec.grades.levels if spec.grades else [])}, lang)
 
 
 def load_problem(spec_path: str, category: str | None = None, period: Any = None
                  ) -> UncertaintyProblem:
     """The :class:`~evalkit.analysis.uncertainty.UncertaintyProblem` of one category of an
     evaluation (default: its first category; period: the current one), from the spec file."""
-    spec, tables = validate(spec_path)
-    scored = prepare(spec, tables)
-    problems = problems_from_pipeline(spec, tables, period, scored=scored,
-                                      results=evaluate(spec, tables, scored=scored))
-    if category is None:
-        return next(iter(problems.values()))
-    if category not in problems:
-        raise EvalkitError(f"unknown category {category!r}; expected one of {list(problems)}",
-                           "category")
-    return problems[category]
+    return load_lab(spec_path, category, period)[0]
+
+
+def named(df: pd.DataFrame | pd.Series, names: LabNames, digits: int = 2,
+          percent: bool = False) -> pd.DataFrame | pd.Series:
+    """``df`` for reading: unit, indicator and perspective ids (index and columns) and grade
+    ids (values) replaced by their names, numbers rounded to ``digits`` (shares as percentages
+    with ``percent``)."""
+    every = {**names.perspectives, **names.indicators, **names.units}
+    out = df.rename(index=lambda k: every.get(str(k), k))
+    if isinstance(out, pd.DataFrame):
+        out = out.rename(columns=lambda k: every.get(str(k), k))
+        text = [c for c in out.columns if out[c].dtype == object]
+        out[text] = out[text].apply(lambda c: c.map(lambda v: names.grades.get(v, v)))
+    return (out * 100).round(digits) if percent else out.round(digits)
 
 
 def scheme_options(p: UncertaintyProblem, schemes: Mapping[str, Mapping[str, Any]]
@@ -190,28 +239,36 @@ def ranking_for(p: UncertaintyProblem, group_weights: Mapping[str, float] | None
     return out.sort_values("rank")
 
 
-def weight_sliders(p: UncertaintyProblem, names: Mapping[str, str] | None = None,
+def weight_sliders(p: UncertaintyProblem, names: Mapping[str, str] | LabNames | None = None,
                    top: int = 15) -> Any:
-    """ipywidgets sliders for the perspective weights and a live ranking table (top ``top``).
+    """ipywidgets sliders for the perspective weights (labelled with the perspectives' names)
+    and, below them, the weights normalised to sum to 1 and the ranking (top ``top``: unit,
+    total, rank, the nominal rank and the change).
 
     Returns a ``VBox``; moving a slider recomputes :func:`ranking_for` (one small matrix
-    product), so the table follows immediately.
+    product), so the table follows immediately; before any move it shows the nominal ranking.
     """
     import ipywidgets as widgets
     from IPython.display import display
 
+    lab = names if isinstance(names, LabNames) else None
+    persp = lab.perspectives if lab else dict(names or {})
     sliders = {g: widgets.FloatSlider(value=round(float(w), 3), min=0.0, max=1.0, step=0.01,
-                                      description=(names or {}).get(g, g),
-                                      continuous_update=False)
+                                      description=persp.get(g, g), continuous_update=False,
+                                      style={"description_width": "initial"})
                for g, w in p.group_weights.items()}
     out = widgets.Output()
 
     def refresh(_: Any = None) -> None:
-        gw = {g: s.value for g, s in sliders.items()}
+        gw = pd.Series({g: s.value for g, s in sliders.items()}, dtype=float)
         with out:
             out.clear_output(wait=True)
             try:
-                display(ranking_for(p, gw).head(top))
+                table = ranking_for(p, gw.to_dict()).head(top)
+                table.insert(2, "rank_nominal", table["rank"] + table["rank_change"])
+                norm = (gw / gw.sum()).rename(lambda g: persp.get(g, g))
+                display(norm.to_frame("normalised weight").T.style.format("{:.1%}"))
+                display(named(table, lab) if lab else table.round(2))
             except EvalkitError as err:
                 print(err)
 
@@ -269,10 +326,50 @@ def plot_sensitivity(sobol: pd.DataFrame, output: str = "rank_shift", ax: Any = 
     return fig
 
 
-def plot_weights(weights: pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
-    """Indicator weights of several schemes (or nominal vs. effective) side by side."""
-    fig, ax = _fig(ax, (7, 0.18 * len(weights) * max(1, weights.shape[1] / 2) + 1))
-    weights.iloc[::-1].plot.barh(ax=ax, width=0.8)
-    ax.set_xlabel("权重" if lang == "zh" else "weight")
+def plot_weights(weights: pd.DataFrame, ax: Any = None, lang: str = "zh",
+                 names: LabNames | None = None) -> Any:
+    """Indicator weights of several schemes (or nominal vs. effective) as a heatmap (seaborn),
+    each cell annotated in percent."""
+    import seaborn as sns
+
+    w = named(weights, names, 4) if names else weights
+    fig, ax = _fig(ax, (1.2 + 1.1 * w.shape[1], 0.28 * len(w) + 1.2))
+    sns.heatmap(w * 100, annot=True, fmt=".1f", cmap="Blues", cbar_kws={
+        "label": "权重（%）" if lang == "zh" else "weight (%)"}, ax=ax)
+    ax.set_ylabel("")
+    fig.tight_layout()
+    return fig
+
+
+def plot_kendall(kendall: pd.DataFrame, ax: Any = None, lang: str = "zh") -> Any:
+    """Kendall's τ between the schemes' rankings as an annotated heatmap (seaborn)."""
+    import seaborn as sns
+
+    fig, ax = _fig(ax, (1.5 + 0.9 * len(kendall), 1.2 + 0.7 * len(kendall)))
+    sns.heatmap(kendall, annot=True, fmt=".2f", vmin=-1, vmax=1, cmap="RdBu", ax=ax,
+                cbar_kws={"label": "Kendall τ"})
+    fig.tight_layout()
+    return fig
+
+
+def plot_rank_distributions(mc: Any, names: LabNames | None = None, n: int = 15,
+                            ax: Any = None, lang: str = "zh") -> Any:
+    """The simulated ranks of the ``n`` best units (nominal order) as box plots, the nominal
+    rank as a dot (seaborn); needs :attr:`MonteCarloResult.ranks`."""
+    import seaborn as sns
+
+    column = {u: i for i, u in enumerate(mc.summary["unit_id"])}  # the order of mc.ranks
+    s = mc.summary.sort_values("nominal_rank").head(n)
+    pos = [column[u] for u in s["unit_id"]]
+    label = [(names.units if names else {}).get(str(u), str(u)) for u in s["unit_id"]]
+    long = pd.DataFrame(mc.ranks[:, pos], columns=label).melt(var_name="unit", value_name="rank")
+    fig, ax = _fig(ax, (6, 0.3 * len(s) + 1.2))
+    sns.boxplot(long, x="rank", y="unit", color="#cfe0ee", fliersize=1.5, ax=ax)
+    sns.stripplot(x=s["nominal_rank"].to_numpy(), y=label, color="#c33", size=5, ax=ax,
+                  label="名义排名" if lang == "zh" else "nominal rank")
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(handles[:1], labels[:1], loc="lower right", frameon=False)
+    ax.set_xlabel("模拟排名" if lang == "zh" else "simulated rank")
+    ax.set_ylabel("")
     fig.tight_layout()
     return fig

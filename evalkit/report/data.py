@@ -8,6 +8,14 @@ fingerprint of its files (size and modification time): a changed folder is read 
 current period is :attr:`Results.current_period <evalkit.results.store.Results.current_period>`
 (the only definition); rows of a period are matched on the period as text.
 
+:func:`indicator_frame` is the explainable indicator table of a unit: each row carries the
+factors of its contribution (``score × weight × source weight``, with ``weight`` = the
+perspective's weight × the weight within it), the missing-value policy that scored a missing
+value, and the metadata (direction, target, unit, method). :func:`neighbours` gives the units
+before and after a unit in its category's ranking (the report's navigation).
+:func:`project_path` finds a relative path from the project root or any folder below it, so
+a notebook opened in ``notebooks/`` finds ``results/demo`` as one opened at the root does.
+
 Examples
 --------
 >>> from evalkit.report.data import unit_view          # doctest: +SKIP
@@ -35,6 +43,19 @@ REPORT_TABLES = ("totals", "indicators", "nodes", "sources", "points")
 _CACHE: dict[tuple[str, str], Results] = {}
 
 
+def project_path(path: str | Path, levels: int = 3) -> Path:
+    """``path`` when it exists as given (absolute, or from the working directory); else the
+    first existing ``parent / path`` among the working directory's ``levels`` parents (a
+    notebook run in ``notebooks/`` finds the project's ``results/demo``); else ``path``."""
+    p = Path(path).expanduser()
+    if p.is_absolute() or p.exists():
+        return p
+    for parent in list(Path.cwd().parents)[:levels]:
+        if (parent / p).exists():
+            return parent / p
+    return p
+
+
 def folder_fingerprint(folder: str | Path) -> str:
     """A cheap fingerprint of a folder's files: names, sizes and modification times."""
     h = hashlib.sha256()
@@ -54,7 +75,7 @@ def load_results(folder: str | Path) -> Results:
         When ``folder`` is not a Results folder (no ``totals.parquet``), or lacks a table
         (or a key column) of :data:`REPORT_TABLES`.
     """
-    folder = Path(folder).resolve()
+    folder = project_path(folder).resolve()
     if not (folder / "totals.parquet").is_file():
         raise EvalkitError("not a Results folder: expected totals.parquet written by "
                            "Results.save (run `evalkit run SPEC` first)", str(folder))
@@ -137,3 +158,60 @@ def unit_view(results_dir: str | Path, unit_id: str, lang: str = "zh") -> UnitVi
     row = hit.iloc[0]
     peers = cur.loc[cur["category"] == row["category"]]
     return UnitView(res, unit_id, lang, period, row, peers)
+
+
+def neighbours(view: UnitView) -> tuple[pd.Series | None, pd.Series | None]:
+    """The ``totals`` rows of the units ranked just before and just after this unit in its
+    category (by rank, then id), or None at either end."""
+    order = view.peers.sort_values(["rank", "unit_id"], kind="stable").reset_index(drop=True)
+    pos = order.index[order["unit_id"] == view.unit_id]
+    if not len(pos):
+        return None, None
+    i = int(pos[0])
+    return (order.iloc[i - 1] if i > 0 else None,
+            order.iloc[i + 1] if i + 1 < len(order) else None)
+
+
+def _meta(res: Results, name: str, cols: tuple[str, ...]) -> pd.DataFrame | None:
+    """The columns ``cols`` (those present) of the metadata table ``name``, or None."""
+    meta = table(res, name)
+    return None if meta is None else meta[[c for c in cols if c in meta.columns]]
+
+
+def indicator_frame(view: UnitView) -> pd.DataFrame:
+    """The unit's applicable indicators with every factor of their contribution.
+
+    Columns of ``indicators`` plus: ``direction``, ``target``, ``unit``, ``method`` (from
+    ``meta_indicators``); ``w_perspective`` (the perspective's global weight, ``nodes``),
+    ``w_within`` (``weight / w_perspective``: the weight within the perspective);
+    ``w_source`` (the office source's effective weight, ``sources``), so that
+    ``contribution = score × weight × w_source``; ``policy`` (the missing-value policy of the
+    unit's category, ``missing_report``). Rows in metadata order.
+    """
+    ind = view.rows("indicators").reset_index(drop=True)
+    meta = _meta(view.res, "meta_indicators", ("indicator_id", "direction", "target", "unit",
+                                               "method"))
+    if meta is not None:
+        ind = ind.merge(meta, on="indicator_id", how="left")
+        order = {k: i for i, k in enumerate(meta["indicator_id"])}
+        ind = ind.assign(_o=ind["indicator_id"].map(order)).sort_values("_o", kind="stable") \
+            .drop(columns="_o")
+    nodes = view.rows("nodes")
+    pw = nodes.set_index("node_id")["weight"] if nodes is not None else pd.Series(dtype=float)
+    ind["w_perspective"] = ind["perspective_id"].map(pw).astype(float)
+    ind["w_within"] = (ind["weight"] / ind["w_perspective"]).where(ind["w_perspective"] > 0)
+    src = view.rows("sources")
+    office = src.loc[src["source"] == "office", "effective_weight"] if src is not None else []
+    ind["w_source"] = float(office.iloc[0]) if len(office) else 1.0
+    ind["policy"] = ind["indicator_id"].map(_policies(view)).fillna("")
+    return ind.reset_index(drop=True)
+
+
+def _policies(view: UnitView) -> pd.Series:
+    """indicator_id -> missing-value policy for the unit's category in the current period."""
+    mr = table(view.res, "missing_report")
+    if mr is None or "policy" not in mr.columns:
+        return pd.Series(dtype=object)
+    mr = in_period(mr, view.period)
+    mr = mr.loc[mr["category"].astype(str) == str(view.row["category"])]
+    return pd.Series(mr["policy"].astype(str).to_numpy(), index=mr["indicator_id"].astype(str))

@@ -1,16 +1,20 @@
-"""HTML output: notebook export without code cells, a shared stylesheet, the index page.
+"""HTML output: self-contained pages (CSS inlined), navigation, notebook export, the index.
 
 An executed report notebook becomes HTML through nbconvert's ``basic`` template with
-``exclude_input=True`` (no code, no prompts), wrapped in a small page that links one shared
-stylesheet (``report.css``) instead of inlining ~270 KB of CSS per file as the ``lab``
-template does. Every file is written atomically (a temporary file in the same folder, then
-:func:`os.replace`), so a crash never leaves a half-written page. Unit names and labels are
-escaped with :func:`html.escape`.
+``exclude_input=True`` (no code, no prompts), wrapped in a small page that carries its own
+stylesheet (:data:`STYLESHEET`, ~4 KB, inlined in every page: a report emailed alone keeps its
+borders and status colours; the ``lab`` template's ~270 KB of CSS is not used). The
+stylesheet lays tables out as cards of labelled lines below 40 rem (a 390 px phone shows
+every column without scrolling sideways) and has print rules (A4, no navigation, no rows
+split across pages) that the PDF output uses. Every file is written atomically (a temporary
+file in the same folder, then :func:`os.replace`), so a crash never leaves a half-written
+page. Unit names and labels are escaped with :func:`html.escape`.
 
 Examples
 --------
 >>> from evalkit.report.html import page
->>> "<title>&lt;script&gt;</title>" in page("<script>", "<p>x</p>", "en")
+>>> html = page("<script>", "<p>x</p>", "en")
+>>> "<title>&lt;script&gt;</title>" in html and "<style>" in html
 True
 """
 
@@ -25,52 +29,102 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.core.atomic import atomic_write
-from evalkit.core.figures import CSS_FONT_STACK, fmt
+from evalkit.core.figures import CSS_FONT_STACK, HTMLBlock, fmt
 from evalkit.core.labels import t
-from evalkit.report.data import current_totals
-from evalkit.report.names import flag_labels, names, unit_names
+from evalkit.report.data import UnitView, current_totals, neighbours
+from evalkit.report.names import flag_labels, names, rule_flags, unit_name, unit_names
 from evalkit.report.paths import safe_stem
+from evalkit.report.tables import grade_rules
 from evalkit.results import Results
 
+#: The file name of the stylesheet earlier versions wrote beside the pages (now inlined).
 STYLESHEET_NAME = "report.css"
 
 STYLESHEET = f"""
-body {{ font-family: {CSS_FONT_STACK}; max-width: 60rem; margin: 1.5rem auto; padding: 0 1rem;
-       color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.2rem; border-bottom: 1px solid #ccc; }}
-.ek-facts {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr));
-            gap: .4rem 1rem; }}
-.ek-facts dt {{ color: #666; font-size: .85rem; }} .ek-facts dd {{ margin: 0; font-weight: 600; }}
-table.ek-table {{ border-collapse: collapse; margin: .5rem 0; font-size: .9rem; }}
-.ek-table th, .ek-table td {{ border: 1px solid #ddd; padding: .2rem .5rem; text-align: left; }}
-.ek-table th {{ background: #f3f3f3; }}
-tr.ek-good td:last-child {{ background: #d9f2e3; }}
-tr.ek-fair td:last-child {{ background: #fff1c9; }}
-tr.ek-poor td:last-child {{ background: #f8d3cf; }}
-tr.ek-missing td:last-child {{ background: #e5e5e5; }}
-tr.ek-sum td {{ font-weight: 600; }} tr.ek-failed td {{ background: #f8d3cf; }}
-tr.ek-kind-veto td, tr.ek-kind-yellow_card td {{ background: #fff1c9; }}
-.ek-note {{ color: #555; font-size: .85rem; }}
-svg {{ max-width: 100%; height: auto; }}
+:root{{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--head:#f3f5f7;--accent:#0b5cad;
+--good:#d9f2e3;--fair:#fff1c9;--poor:#f8d3cf;--miss:#e5e5e5}}
+*{{box-sizing:border-box}}
+body{{font-family:{CSS_FONT_STACK};max-width:64rem;margin:0 auto;padding:1rem;color:var(--ink);
+line-height:1.5;font-size:15px;-webkit-text-size-adjust:100%;overflow-wrap:break-word}}
+h1{{font-size:1.45rem;margin:.6rem 0}}
+h2{{font-size:1.15rem;border-bottom:2px solid var(--line);padding-bottom:.2rem;margin-top:1.6rem}}
+h3{{font-size:1rem;margin:1rem 0 .3rem}} a{{color:var(--accent)}}
+.ek-nav{{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;font-size:.9rem;padding:.4rem 0;
+border-bottom:1px solid var(--line)}} .ek-nav .ek-next{{margin-left:auto}}
+.ek-facts{{display:grid;grid-template-columns:repeat(auto-fill,minmax(9rem,1fr));gap:.4rem 1rem;
+margin:.6rem 0}} .ek-facts dt{{color:var(--muted);font-size:.8rem}}
+.ek-facts dd{{margin:0;font-weight:600}} .ek-formula{{font-weight:600}}
+.ek-note,.ek-notes{{color:var(--muted);font-size:.85rem}} .ek-notes{{padding-left:1.2rem}}
+table.ek-table{{border-collapse:collapse;margin:.5rem 0;font-size:.88rem}}
+.ek-table th,.ek-table td{{border:1px solid var(--line);padding:.25rem .45rem;text-align:left;
+vertical-align:top}} .ek-table thead th{{background:var(--head)}}
+.ek-table td.n{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+tr.ek-group th{{background:#eaf1fb}}
+tr.ek-good td:last-child{{background:var(--good)}}
+tr.ek-fair td:last-child{{background:var(--fair)}}
+tr.ek-poor td:last-child{{background:var(--poor)}}
+tr.ek-missing td:last-child{{background:var(--miss)}}
+tr.ek-sum td{{font-weight:600}} tr.ek-failed td{{background:var(--poor)}}
+tr.ek-kind-veto td,tr.ek-kind-yellow_card td{{background:var(--fair)}}
+figure{{margin:.5rem 0}} svg{{max-width:100%;height:auto}}
+details>summary{{cursor:pointer}} details>summary h2{{display:inline;border:0}}
+.ek-appendix code{{font-size:.8rem;overflow-wrap:anywhere}}
+@media (max-width:40rem){{
+body{{padding:.6rem;font-size:14px}} .ek-table{{width:100%}}
+.ek-table td,.ek-table th{{padding:.2rem .3rem}} .ek-wide thead{{display:none}}
+.ek-wide,.ek-wide tbody{{display:block}}
+.ek-wide tr.ek-group,.ek-wide tr.ek-group th{{display:block}}
+.ek-wide tr{{display:grid;grid-template-columns:1fr 1fr;border:1px solid var(--line);
+margin:.45rem 0}}
+.ek-wide td,.ek-wide td.n{{display:block;border:0;border-top:1px solid #eee;text-align:left}}
+.ek-wide td::before{{content:attr(data-label);display:block;color:var(--muted);font-size:.75rem}}
+.ek-wide td:first-child{{grid-column:1/-1;font-weight:600;border-top:0}}
+.ek-wide td:first-child::before{{display:none}}}}
+@media print{{
+@page{{size:A4;margin:14mm 12mm}}
+body{{max-width:none;padding:0;font-size:10pt}} .ek-nav{{display:none}}
+.ek-table{{font-size:8.5pt}} .ek-table td:last-child{{white-space:nowrap}}
+h1,h2,h3{{break-after:avoid}} tr,figure,.ek-facts{{break-inside:avoid}}
+a{{color:inherit;text-decoration:none}}
+*{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}}
 """
 
 
-def page(title: str, body: str, lang: str, css: str = STYLESHEET_NAME) -> str:
-    """A complete HTML page: escaped ``title``, ``body`` (HTML already), shared stylesheet."""
+def page(title: str, body: str, lang: str) -> str:
+    """A complete, self-contained HTML page: escaped ``title``, ``body`` (HTML already) and
+    the inlined :data:`STYLESHEET`."""
     return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
-            f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-            f"<title>{escape(title)}</title>"
-            f'<link rel="stylesheet" href="{escape(css)}"></head>\n'
+            f'<meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{escape(title)}</title><style>{STYLESHEET}</style></head>\n"
             f"<body>\n{body}\n</body></html>\n")
 
 
 def write_stylesheet(out_dir: Path) -> Path:
-    """Write the shared stylesheet into ``out_dir`` (atomically) and return its path."""
-    path = out_dir / STYLESHEET_NAME
-    if not path.is_file() or path.read_text("utf-8") != STYLESHEET:
-        atomic_write(path, STYLESHEET)
+    """Remove the separate stylesheet an earlier version wrote into ``out_dir`` (pages now
+    carry their CSS); return its path. Kept so existing callers need no change."""
+    path = Path(out_dir) / STYLESHEET_NAME
+    path.unlink(missing_ok=True)
     return path
+
+
+def navigation(view: UnitView) -> HTMLBlock:
+    """Links to the index and to the reports of the units ranked just before and after this
+    one in its category (report files are named by :func:`report_links`)."""
+    lang = view.lang
+    prev, nxt = neighbours(view)
+    links = [f'<a class="ek-index" href="index.html">← {escape(t("nav_index", lang))}</a>']
+    for row, cls, key, arrow in ((prev, "ek-prev", "nav_prev", "‹"),
+                                 (nxt, "ek-next", "nav_next", "›")):
+        if row is not None:
+            text = (f"{t(key, lang)}{'：' if lang == 'zh' else ': '}{unit_name(row, lang)}"
+                    f"{t('nav_rank', lang, rank=fmt(row['rank']))}")
+            text = f"{arrow} {text}" if arrow == "‹" else f"{text} {arrow}"
+            links.append(f'<a class="{cls}" rel="{key[4:]}" '
+                         f'href="{escape(safe_stem(str(row["unit_id"])))}.html">'
+                         f"{escape(text)}</a>")
+    return HTMLBlock(f'<nav class="ek-nav" aria-label="{escape(t("nav_aria", lang))}">'
+                     f'{"".join(links)}</nav>')
 
 
 @cache
@@ -96,7 +150,7 @@ def notebook_body(nb: Any) -> str:
 
 
 def notebook_page(nb: Any, title: str, lang: str) -> str:
-    """An executed notebook as a complete page (see :func:`page`)."""
+    """An executed notebook as a complete, self-contained page (see :func:`page`)."""
     return page(title, notebook_body(nb), lang)
 
 
@@ -110,6 +164,7 @@ def ranking_frame(res: Results, lang: str) -> pd.DataFrame:
         ["_c", "rank", "unit_id"], kind="stable")
     gnames = names(res, "meta_grades", "grade", lang)
     grade = cur["grade"].astype(str).map(gnames).fillna(cur["grade_name"])
+    rules = rule_flags(res, lang)
     return pd.DataFrame({
         "category": cur["category"].astype(str).map(lambda c: str(cats.get(c, c))),
         "rank": cur["rank"],
@@ -117,19 +172,22 @@ def ranking_frame(res: Results, lang: str) -> pd.DataFrame:
         "unit": unit_names(cur, lang),
         "total": cur["total"],
         "grade": grade,
-        "flags": cur["flags"].map(lambda f: t("list_sep", lang).join(flag_labels(f, lang))),
+        "flags": cur["flags"].map(lambda f: t("list_sep", lang).join(
+            flag_labels(f, lang, rules))),
     }).reset_index(drop=True)
 
 
 def ranking_html(res: Results, lang: str, links: Mapping[str, str] | None = None,
                  failed: Sequence[str] = ()) -> str:
-    """Ranking tables by category; unit names link to ``links[unit_id]`` when given."""
+    """Ranking tables by category; unit names link to ``links[unit_id]`` when given. The flags
+    column is shown for a category when one of its units has a flag."""
     df = ranking_frame(res, lang)
     failed = set(failed)
-    cols = [t("rank", lang), t("unit_id", lang), t("unit", lang), t("total", lang),
-            t("grade", lang), t("flags", lang)]
     parts = []
     for cat, g in df.groupby("category", sort=False):
+        flags = bool((g["flags"] != "").any())
+        cols = [t("rank", lang), t("unit_id", lang), t("unit", lang), t("total", lang),
+                t("grade", lang)] + [t("flags", lang)] * flags
         rows = []
         for r in g.itertuples(index=False):
             name = escape(r.unit)
@@ -137,9 +195,13 @@ def ranking_html(res: Results, lang: str, links: Mapping[str, str] | None = None
                 name = f'<a href="{escape(links[r.unit_id])}">{name}</a>'
             cls = ' class="ek-failed"' if r.unit_id in failed else ""
             note = f" ({escape(t('failed', lang))})" if r.unit_id in failed else ""
-            rows.append(f"<tr{cls}><td>{escape(fmt(r.rank))}</td><td>{escape(r.unit_id)}</td>"
-                        f"<td>{name}{note}</td><td>{escape(fmt(r.total))}</td>"
-                        f"<td>{escape(fmt(r.grade))}</td><td>{escape(r.flags)}</td></tr>")
+            cells = [(cols[0], escape(fmt(r.rank)), " class=\"n\""),
+                     (cols[1], escape(r.unit_id), ""), (cols[2], f"{name}{note}", ""),
+                     (cols[3], escape(fmt(r.total)), " class=\"n\""),
+                     (cols[4], escape(fmt(r.grade)), "")] + \
+                [(cols[5], escape(r.flags), "")] * flags
+            rows.append(f"<tr{cls}>" + "".join(f'<td data-label="{escape(c)}"{a}>{v}</td>'
+                                               for c, v, a in cells) + "</tr>")
         head = "".join(f"<th>{escape(c)}</th>" for c in cols)
         parts.append(f"<h2>{escape(str(cat))}</h2><table class='ek-table'><thead><tr>{head}"
                      f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
@@ -156,8 +218,13 @@ def index_page(res: Results, lang: str, reports: Mapping[str, str],
     failures : unit_id -> error message of units whose report failed.
     overview : relative file name of the overview page, or None.
     """
+    created = str((res.provenance or {}).get("created") or "")[:10]
+    note = t("index_note", lang) + (" " + t("index_date", lang, date=created) if created else "")
     parts = [f"<h1>{escape(title)}</h1>",
-             f"<p>{escape(t('period', lang))}: {escape(str(res.current_period))}</p>"]
+             f"<p>{escape(t('period', lang))}{'：' if lang == 'zh' else ': '}"
+             f"{escape(str(res.current_period))}</p>",
+             f'<p class="ek-note">{escape(note)}</p>',
+             f'<p class="ek-note">{escape(grade_rules(res, lang))}</p>']
     if overview:
         parts.append(f'<p><a href="{escape(overview)}">{escape(t("overview_link", lang))}</a></p>')
     if failures:

@@ -6,8 +6,14 @@ the report ``<unit>.html`` (only on success; a stale one is removed on failure),
 sidecar ``notebooks/<unit>.json`` recording the hash of the inputs. A job is up to date when
 its sidecar says ``ok`` for the same inputs hash and its HTML exists.
 
-Inputs hash: ``sha256`` over the bytes of every file of the Results folder, the notebook,
-the report code (``evalkit/report/*.py``) and the job's parameters (JSON, sorted keys).
+Staleness is decided by content, never by file times. The inputs hash of a job is the
+``sha256`` of: the content of the Results folder (its manifest's hashes of the tables and the
+spec, and the provenance without its creation time:
+:func:`~evalkit.results.provenance.content_digest`), the notebooks' bytes, the code of all of
+evalkit that renders the report (:func:`~evalkit.results.provenance.code_digest`: every
+module, not only ``report/``), the versions of the libraries that write the pages, and the
+job's parameters (JSON, sorted keys). An unchanged re-run of ``evalkit run`` followed by
+``evalkit report`` redoes nothing.
 
 Examples
 --------
@@ -23,10 +29,11 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from evalkit.core.atomic import atomic_write
+from evalkit.core.atomic import WriteError, atomic_write
 from evalkit.core.errors import EvalkitError
 from evalkit.core.labels import t
 from evalkit.report.data import current_totals, load_results
@@ -34,12 +41,15 @@ from evalkit.report.html import notebook_page
 from evalkit.report.kernel import thread_kernel
 from evalkit.report.names import unit_name
 from evalkit.report.paths import inside, safe_stem, shipped_notebook
+from evalkit.results.provenance import code_digest, content_digest
 
 #: The notebooks the batch executes (package data, see :func:`shipped_notebook`).
 UNIT_NOTEBOOK = shipped_notebook("unit_report.ipynb")
 OVERVIEW_NOTEBOOK = shipped_notebook("overview.ipynb")
 #: The job id of the overview page.
 OVERVIEW = "__overview__"
+#: Libraries whose versions change the pages (their versions enter the inputs hash).
+RENDERERS = ("matplotlib", "pandas", "nbconvert", "nbformat", "papermill", "jinja2")
 
 
 @dataclass(frozen=True)
@@ -78,12 +88,23 @@ def _file_digest(h: Any, path: Path) -> None:
             h.update(block)
 
 
+def _versions(names: Iterable[str]) -> str:
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}=-")
+    return ";".join(out)
+
+
 def inputs_digest(results_dir: Path, notebooks: Iterable[Path]) -> str:
-    """sha256 of the Results files, the notebooks and the report code (see module doc)."""
+    """sha256 of the Results' content, the notebooks, evalkit's code and the renderers'
+    versions (see module doc)."""
     h = hashlib.sha256()
-    files = sorted(p for p in results_dir.iterdir() if p.is_file() and not p.name.startswith("."))
-    files += list(notebooks) + sorted(Path(__file__).parent.glob("*.py"))
-    for p in files:
+    h.update(f"results\0{content_digest(results_dir)}\0code\0{code_digest()}\0"
+             f"{_versions(RENDERERS)}\0".encode())
+    for p in notebooks:
         _file_digest(h, p)
     return h.hexdigest()
 
@@ -182,7 +203,9 @@ def run_job(job: Job) -> Outcome:
     """Execute one job in the calling thread's warm kernel and write its outputs.
 
     Never raises for a failing notebook: the outcome is ``failed`` with the error, the
-    executed notebook (with the error) is kept and a stale HTML is removed.
+    executed notebook (with the error) is kept and a stale HTML is removed. Raises
+    :class:`~evalkit.core.atomic.WriteError` when an output cannot be written (full disk,
+    read-only folder): the batch stops with it.
     """
     import nbformat
 
@@ -194,6 +217,8 @@ def run_job(job: Job) -> Outcome:
     if status == "ok":
         try:
             atomic_write(Path(job.html), notebook_page(nb, job.title, job.lang))
+        except WriteError:  # a full disk or read-only folder stops the batch
+            raise
         except Exception as exc:  # export problems are failures of this unit only
             status, error = "failed", f"HTML export: {type(exc).__name__}: {exc}"
     if status == "failed":

@@ -1,8 +1,14 @@
-"""Blocks of the overview page (``notebooks/overview.ipynb``): title, ranking, flagged units.
+"""The published ranking: blocks of the overview page (``notebooks/overview.ipynb``) and the
+publication workbook.
 
-Each function takes the Results folder and the language and returns an
+Each block takes the Results folder and the language and returns an
 :class:`~evalkit.core.figures.HTMLBlock`; the charts of the page are
 :func:`evalkit.report.plots.totals_by_category` and :func:`evalkit.report.plots.grade_counts`.
+:func:`write_publication` writes the workbook an office publishes (公示): a sheet per category
+with rank, unit, unit id, total, grade and flags in words (the same rows as the index's
+ranking), the wide unit × indicator score sheet (:func:`evalkit.results.excel.wide_scores`)
+and the indicator catalogue as offices keep it (编码, 名称, 所属维度, 方向, 目标值, 计分方法,
+计量单位, 适用类别).
 
 Examples
 --------
@@ -13,6 +19,7 @@ Examples
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 import pandas as pd
 
@@ -20,8 +27,24 @@ from evalkit.analysis.history import flagged_units, parse_rules, rule_label
 from evalkit.core.figures import HTMLBlock, html_table, section
 from evalkit.core.labels import t
 from evalkit.report.data import load_results
-from evalkit.report.html import ranking_html, report_links
+from evalkit.report.html import ranking_frame, ranking_html, report_links
 from evalkit.report.names import names, unit_names
+from evalkit.results import Results
+from evalkit.results.excel import (
+    INT,
+    NUM2,
+    Sheet,
+    evaluation_name,
+    header,
+    in_words,
+    names_of,
+    sheet_name,
+    wide_scores,
+    write_sheets,
+)
+
+#: The file name of the publication workbook in a reports folder.
+PUBLICATION = "published.xlsx"
 
 
 def overview_header(results_dir: str, lang: str = "zh") -> HTMLBlock:
@@ -69,3 +92,52 @@ def history_flagged(results_dir: str, lang: str = "zh") -> HTMLBlock:
         t("streak", lang): fl["streak"],
     })
     return section(title, html_table(out))
+
+
+# -- the publication workbook ------------------------------------------------------------------
+def public_sheets(res: Results, lang: str, used: set[str]) -> list[Sheet]:
+    """One 公示 sheet per category: rank, unit, unit id, total, grade, flags in words, under a
+    title row (evaluation, period, category)."""
+    df = ranking_frame(res, lang)
+    out = []
+    for cat, g in df.groupby("category", sort=False):
+        frame = pd.DataFrame({t(k, lang): g[k].to_numpy() for k in
+                              ("rank", "unit", "unit_id", "total", "grade", "flags")})
+        title = t("pub_title", lang, title=evaluation_name(res, lang),
+                  period=res.current_period, category=cat)
+        out.append(Sheet(sheet_name(t("pub_sheet", lang, category=cat), used),
+                         in_words("", frame, lang), [INT, "", "", NUM2, "", ""], 2, title))
+    return out
+
+
+def catalogue_sheet(res: Results, lang: str, used: set[str]) -> Sheet:
+    """The indicator catalogue: id, name, perspective, direction, target, scoring method,
+    unit of measure, the categories it applies to (by name; all when none is named)."""
+    meta = res.tables["meta_indicators"]
+    cats = names(res, "meta_categories", "category", lang)
+    applies = meta.get("categories", pd.Series("", index=meta.index)).fillna("").astype(str)
+    df = pd.DataFrame({
+        "indicator_id": meta["indicator_id"].astype(str),
+        "name": names_of(res, "indicator_id", meta["indicator_id"], lang),
+        "perspective_name": names_of(res, "perspective_id", meta["perspective_id"], lang),
+        "direction": meta["direction"], "target": meta["target"], "method": meta["method"],
+        "unit": meta.get("unit", pd.Series("", index=meta.index)),
+        "categories": applies.map(lambda s: t("list_sep", lang).join(
+            str(cats.get(c, c)) for c in s.split(";") if c) or t("pub_all", lang))})
+    df = in_words("meta_indicators", df, lang)
+    return Sheet(sheet_name(t("pub_catalogue", lang), used),
+                 df.set_axis([header(res, c, lang) for c in df.columns], axis=1),
+                 ["", "", "", "", NUM2, "", "", ""], 2)
+
+
+def write_publication(res: Results | str | Path, path: str | Path, lang: str = "zh") -> Path:
+    """Write the publication workbook to ``path`` (see the module doc); return ``path``.
+
+    ``res`` is a Results or a Results folder.
+    """
+    res = res if isinstance(res, Results) else load_results(res)
+    used: set[str] = set()
+    sheets = [*public_sheets(res, lang, used),
+              wide_scores(res, lang, t("pub_wide", lang), used),
+              catalogue_sheet(res, lang, used)]
+    return write_sheets(sheets, path, evaluation_name(res, lang))

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from evalkit.core.figures import SVGBlock, setup_matplotlib, to_svg
+from evalkit.core.figures import HTMLBlock, SVGBlock, section, setup_matplotlib, to_svg
 from evalkit.core.labels import t
 from evalkit.report.data import UnitView, current_totals, in_period, table
 from evalkit.report.names import names
@@ -114,6 +114,11 @@ def perspective_chart(view: UnitView) -> SVGBlock:
                        t("score", lang), t("this_unit", lang))
 
 
+def perspectives(view: UnitView) -> HTMLBlock:
+    """The perspective chart under its title (see :func:`perspective_chart`)."""
+    return section(t("perspectives", view.lang), perspective_chart(view)._repr_html_())
+
+
 def totals_by_category(res: Results, lang: str) -> SVGBlock:
     """Distribution of the current totals by category: one dot per unit, median marked."""
     from matplotlib.figure import Figure
@@ -128,14 +133,14 @@ def totals_by_category(res: Results, lang: str) -> SVGBlock:
     rng = np.random.default_rng(0)
     jitter = rng.uniform(-0.15, 0.15, len(cur))
     ax.scatter(cur["total"].to_numpy(dtype=float), code + jitter, s=12, color=UNIT_COLOUR,
-               alpha=0.7)
+               alpha=0.7, label=t("unit", lang))
     med = cur.groupby("category")["total"].median().reindex(cats)
     ax.scatter(med.to_numpy(), np.arange(len(cats)), marker="|", s=400, color=MEDIAN_COLOUR,
                label=t("category_median", lang), linewidths=2)
     ax.set_yticks(np.arange(len(cats)), [str(cnames.get(str(c), c)) for c in cats])
     ax.invert_yaxis()
     ax.set_xlabel(t("total", lang))
-    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0))
+    ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     return to_svg(fig)
 
 
@@ -167,3 +172,9 @@ def grade_counts(res: Results, lang: str) -> SVGBlock:
     ax.legend(frameon=False, loc="lower center", bbox_to_anchor=(0.5, 1.0),
               ncol=max(1, len(counts.columns)))
     return to_svg(fig)
+
+
+def overview_charts(res: Results, lang: str) -> HTMLBlock:
+    """The overview's charts under their titles: totals by category, units per grade."""
+    return HTMLBlock(section(t("distribution", lang), totals_by_category(res, lang)._repr_html_())
+                     + section(t("grade_counts", lang), grade_counts(res, lang)._repr_html_()))

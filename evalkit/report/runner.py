@@ -4,8 +4,16 @@
 :func:`evalkit.report.jobs.plan`), skips the jobs whose outputs are up to date with their
 inputs, and hands the rest to an executor of :data:`~evalkit.report.executors.EXECUTORS`
 (``serial``, ``local`` worker processes, or ``dask``). A batch killed at any point redoes
-exactly the missing and stale reports; ``force=True`` redoes all. Last, ``index.html`` links
-every report written, lists the failures and shows the ranking.
+exactly the missing and stale reports (up to date is decided by content: see
+:mod:`evalkit.report.jobs`); ``force=True`` redoes all. Last, ``index.html`` links every
+report written, lists the failures and shows the ranking.
+
+A batch holds the lock of its output folder (:class:`~evalkit.report.lock.FolderLock`): a
+second batch on the same folder waits ``wait`` seconds, then stops with a clear error. Under
+the lock, temporary files left by a killed batch are removed first. SIGTERM stops a batch:
+its kernels are killed, its lock released and its workers follow (parent-death signal). A
+folder that cannot be written (read-only, missing and not creatable, disk full) is an
+:class:`~evalkit.core.errors.EvalkitError` naming the path.
 
 Examples
 --------
@@ -26,7 +34,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from evalkit.core.atomic import atomic_write
+from evalkit.core.atomic import atomic_write, writing
 from evalkit.core.labels import check_lang, t
 from evalkit.report.data import load_results
 from evalkit.report.executors import EXECUTORS
@@ -39,7 +47,11 @@ from evalkit.report.jobs import (
     plan,
     up_to_date,
 )
+from evalkit.report.kernel import kill_all
+from evalkit.report.lock import FolderLock, exit_on_sigterm
+from evalkit.report.paths import inside, safe_stem
 from evalkit.results import Results
+from evalkit.results.manifest import is_temporary
 
 __all__ = ["EXECUTORS", "Batch", "load_results", "outcomes_json", "run_reports",
            "write_index"]
@@ -64,16 +76,33 @@ class Batch:
 
 
 def default_out_dir(res: Results, results_dir: Path) -> Path:
-    """``reports/<evaluation id>`` (the Results folder's name when the spec has no id)."""
+    """``reports/<evaluation id>`` (the Results folder's name when the spec has no id); an id
+    such as ``../x`` becomes a safe name inside ``reports``
+    (:func:`~evalkit.report.paths.safe_stem`)."""
     ev = res.spec.get("evaluation", {}) if isinstance(res.spec, dict) else {}
-    return Path("reports") / str(ev.get("id") or results_dir.name)
+    return inside(Path("reports"), safe_stem(str(ev.get("id") or results_dir.name)))
+
+
+def sweep_temporary(out: Path) -> int:
+    """Remove the temporary files of killed batches from ``out`` and ``out/notebooks``.
+
+    Called under the folder's lock, when no other batch writes there; returns how many.
+    """
+    n = 0
+    for folder in (out, out / "notebooks"):
+        for p in folder.iterdir() if folder.is_dir() else ():
+            if p.is_file() and is_temporary(p.name):
+                p.unlink(missing_ok=True)
+                n += 1
+    return n
 
 
 def run_reports(results_dir: str | Path, out_dir: str | Path | None = None,
                 units: Sequence[str] | None = None, jobs: int | None = None,
                 lang: str = "zh", scheduler: Any = None, force: bool = False,
                 progress: bool = True, executor: str | None = None,
-                overview: bool = True, notebook: str | Path | None = None) -> Batch:
+                overview: bool = True, notebook: str | Path | None = None,
+                wait: float = 0.0) -> Batch:
     """Write the reports of ``results_dir`` into ``out_dir`` and return the :class:`Batch`.
 
     Parameters
@@ -90,36 +119,46 @@ def run_reports(results_dir: str | Path, out_dir: str | Path | None = None,
         for ``jobs=1``, else ``local``).
     overview : also render ``overview.ipynb`` into ``overview.html``.
     notebook : the unit report notebook (default: the shipped ``unit_report.ipynb``).
+    wait : seconds to wait for another batch writing into the same folder (0: stop at once).
+
+    Raises
+    ------
+    EvalkitError
+        For bad input, a folder another batch holds, or a folder that cannot be written.
     """
     check_lang(lang, "--lang")
     results_dir = Path(results_dir).resolve()
     res = load_results(results_dir)
     out = Path(out_dir) if out_dir is not None else default_out_dir(res, results_dir)
     out = out.resolve()
-    (out / "notebooks").mkdir(parents=True, exist_ok=True)
     n_jobs = max(1, int(jobs or os.cpu_count() or 1))
     name = executor or ("dask" if scheduler is not None else "serial" if n_jobs == 1 else "local")
     run = EXECUTORS.get(name, "--executor")
-    all_jobs = plan(results_dir, out, units, lang,
-                    Path(notebook).resolve() if notebook else UNIT_NOTEBOOK,
-                    OVERVIEW_NOTEBOOK if overview else None)
-    todo = all_jobs if force else [j for j in all_jobs if not up_to_date(j)]
-    skipped = [Outcome(j.unit_id, "skipped", j.html, j.notebook) for j in all_jobs
-               if j not in todo]
-    write_stylesheet(out)
-    bar = tqdm(total=len(todo), desc="reports", unit="report", disable=not progress or not todo)
+    with FolderLock(out, wait) as lock, exit_on_sigterm(kill_all, lock.release):
+        with writing(out):
+            (out / "notebooks").mkdir(parents=True, exist_ok=True)
+            sweep_temporary(out)
+        all_jobs = plan(results_dir, out, units, lang,
+                        Path(notebook).resolve() if notebook else UNIT_NOTEBOOK,
+                        OVERVIEW_NOTEBOOK if overview else None)
+        todo = all_jobs if force else [j for j in all_jobs if not up_to_date(j)]
+        skipped = [Outcome(j.unit_id, "skipped", j.html, j.notebook) for j in all_jobs
+                   if j not in todo]
+        write_stylesheet(out)
+        bar = tqdm(total=len(todo), desc="reports", unit="report",
+                   disable=not progress or not todo)
 
-    def tick(o: Outcome) -> None:
-        bar.update(1)
-        if o.status == "failed":
-            bar.write(f"failed: {o.unit_id}: {o.error}")
+        def tick(o: Outcome) -> None:
+            bar.update(1)
+            if o.status == "failed":
+                bar.write(f"failed: {o.unit_id}: {o.error}")
 
-    try:
-        done = run(todo, min(n_jobs, max(1, len(todo))), scheduler, tick) if todo else []
-    finally:
-        bar.close()
-    batch = Batch(out, out / "index.html", skipped + done)
-    write_index(batch, res, lang)
+        try:
+            done = run(todo, min(n_jobs, max(1, len(todo))), scheduler, tick) if todo else []
+        finally:
+            bar.close()
+        batch = Batch(out, out / "index.html", skipped + done)
+        write_index(batch, res, lang)
     return batch
 
 

@@ -5,7 +5,7 @@ One place for the Excel writer (sheet order; headers from
 detail tables a section shows) and the docs (:func:`markdown`). The tables are
 
 - always written: ``totals``, ``indicators``, ``nodes``, ``sources``, ``points``,
-  ``missing_report`` and the metadata ``meta_indicators``, ``meta_nodes``,
+  ``missing_report``, ``input_audit`` and the metadata ``meta_indicators``, ``meta_nodes``,
   ``meta_categories``, ``meta_grades``;
 - optional: ``treatment`` (outlier log, when the spec treats outliers), ``uncertainty`` (rank
   intervals, when the spec asks for them), and the detail tables a source writes, named
@@ -207,6 +207,14 @@ _CORE = [
         n_missing applicable values missing
         n_imputed applicable values imputed
         policy missing-value policy applied"""),
+    _table("input_audit", "What each declared input policy did, counted (nothing silent).",
+           "period table what where policy", """
+        period period the row concerns ('all': every period)
+        table input table or spec section acted on
+        what what the policy did
+        where where in the table or spec (indicator, column, YAML path)
+        n cells, rows or units concerned
+        policy the declared policy that acted (its YAML key and value)""", optional=True),
     _table("treatment", "Outlier treatment log: one row per period and indicator.",
            "period indicator_id", """
         period indicator_id

@@ -7,8 +7,19 @@ folder holds one ``<table>.parquet`` per table (the exact data, read back by
 table in the schema's order, sheet names and headers from the label table
 :mod:`evalkit.core.labels` in Chinese with ``headers="zh"``, text cells starting with ``=``,
 ``+``, ``-``, ``@`` made inert), ``provenance.json`` (spec, input hashes, package versions,
-seed, time) and ``spec.yaml``. Every file is written to a temporary name and moved into
-place, so a crash never leaves a half-written file.
+seed, time), ``spec.yaml`` and ``manifest.json`` (every file's size and SHA-256, every table's
+row count; :mod:`evalkit.results.manifest`).
+
+A folder is written whole or not at all: :meth:`Results.save` writes every file into a
+temporary sibling folder, the manifest last, and swaps it in
+(:func:`~evalkit.core.atomic.atomic_folder`); on any failure the old folder stays as it was
+and no temporary file or folder is left. :meth:`Results.load` refuses a folder that does not
+match its manifest and names what is wrong. The bytes depend only on the tables: each table
+is put in its canonical row order (:func:`canonical_order`: by period and the ids that come
+from the input tables, so the row order of the inputs does not show), Parquet is written
+with pinned options and without ``DataFrame.attrs`` (:data:`PARQUET_OPTIONS`), and the
+workbook carries a fixed time (:func:`~evalkit.results.provenance.fixed_time`); the
+creation time is only in ``provenance.json``.
 
 Examples
 --------
@@ -26,13 +37,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
-from evalkit.core.atomic import atomic_path
+from evalkit.core.atomic import atomic_folder
 from evalkit.core.errors import EvalkitError
-from evalkit.core.labels import check_lang, column_label, sheet_label
-from evalkit.results.schema import check, sheet_order
+from evalkit.core.labels import check_lang
+from evalkit.results.excel import write_workbook
+from evalkit.results.manifest import verify, write_manifest
+from evalkit.results.provenance import PROVENANCE, WORKBOOK
+from evalkit.results.schema import TABLES, check
+
+#: pyarrow writer options, pinned so the same table gives the same bytes.
+PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "snappy", "version": "2.6", "data_page_version": "1.0",
+    "use_dictionary": True, "write_statistics": True, "store_schema": True,
+    "write_page_index": False, "write_page_checksum": False}
+#: Key columns whose values come from input tables: saved rows are sorted by them.
+INPUT_KEYS = ("unit_id", "unit_a", "unit_b", "task_id", "ballot_id", "rater_id",
+              "project_id", "box", "month")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -63,15 +89,60 @@ def sort_periods(periods: Iterable[Any]) -> list[str]:
         return sorted(texts)
 
 
-def _excel_frame(df: pd.DataFrame, headers: str) -> pd.DataFrame:
-    """``df`` for the workbook: text cells made inert, headers labelled in ``headers``."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].astype(object).map(inert)
-    if headers != "id":
-        out = out.rename(columns=lambda c: column_label(str(c), headers))
+def _sort_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``df[keys]`` made sortable: periods by time, other text and mixed columns as text."""
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for k in keys:
+        col = df[k].reset_index(drop=True)
+        if k == "period":
+            rank = {p: i for i, p in enumerate(sort_periods(col.dropna()))}
+            out[k] = col.astype(object).where(col.notna(), None).map(
+                lambda v, r=rank: None if v is None else r[str(v)])
+        elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            out[k] = col
+        else:
+            out[k] = col.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
     return out
+
+
+def canonical_order(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` in the canonical row order of the table ``name``.
+
+    Rows are sorted (stably) by period (in time order) and the key columns whose values come
+    from input tables (:data:`INPUT_KEYS`, e.g. ``unit_id``); the order evalkit gives to rows
+    within them (indicators and nodes in spec order, sources as the spec lists them) is kept.
+    Tables of records (several rows may share the keys, e.g. ``points``) are sorted by every
+    column, so their order never depends on the inputs'. Tables outside the schema, and the
+    ``meta_*`` tables (in spec order), are returned as given.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"period": ["2025", "2024"], "unit_id": ["B", "A"], "total": [1, 2]})
+    >>> canonical_order("totals", df)["unit_id"].tolist()
+    ['A', 'B']
+    """
+    ts = TABLES.get(name)
+    if ts is None or len(df) < 2:
+        return df
+    keys = [k for k in ts.present_keys(df.columns)
+            if k in df.columns and (k == "period" or k in INPUT_KEYS)]
+    if not ts.unique:
+        keys += [str(c) for c in df.columns if c not in keys]
+    if not keys:
+        return df
+    order = _sort_frame(df, keys).sort_values(keys, kind="stable",
+                                             na_position="last").index.to_numpy()
+    if np.array_equal(order, np.arange(len(df))):
+        return df
+    return df.iloc[order].reset_index(drop=True)
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
+    """Write ``df`` to Parquet with :data:`PARQUET_OPTIONS`, without index or ``attrs``."""
+    bare = df.copy(deep=False)
+    bare.attrs = {}
+    pq.write_table(pa.Table.from_pandas(bare, preserve_index=False), str(path),
+                   **PARQUET_OPTIONS)
 
 
 class Results:
@@ -132,91 +203,72 @@ class Results:
 
     # -- persistence -------------------------------------------------------------------
     def save(self, folder: str | Path, excel: bool = True, headers: str = "zh") -> Path:
-        """Write the tables (Parquet), the workbook, provenance and spec; return the folder.
+        """Write the tables (Parquet), the workbook, provenance, spec and manifest; return the
+        folder.
 
-        ``headers`` is the workbook's language (see :meth:`to_excel`).
+        The folder is written whole or not at all (see the module doc); the tables are first
+        put in their canonical row order (:func:`canonical_order`), here and in memory, so
+        the Results equal what :meth:`load` reads back. ``headers`` is the workbook's
+        language (see :meth:`to_excel`).
+
+        Raises
+        ------
+        WriteError
+            (an :class:`~evalkit.core.errors.EvalkitError`) when the folder cannot be
+            written: read-only, no permission, disk full. The old folder is left as it was.
         """
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, df in self.tables.items():
-            with atomic_path(folder / f"{name}.parquet") as tmp:
-                df.to_parquet(tmp, index=False)
-        if excel:
-            self.to_excel(folder / "results.xlsx", headers=headers)
-        with atomic_path(folder / "provenance.json") as tmp:
-            tmp.write_text(json.dumps({**self.provenance, "tables": sorted(self.tables)},
-                                      ensure_ascii=False, indent=2, default=str),
-                           encoding="utf-8")
-        with atomic_path(folder / "spec.yaml") as tmp:
-            tmp.write_text(yaml.safe_dump(self.spec, allow_unicode=True, sort_keys=False),
-                           encoding="utf-8")
+        self.tables = {name: canonical_order(name, df) for name, df in self.tables.items()}
+        with atomic_folder(folder) as tmp:
+            for name, df in self.tables.items():
+                write_parquet(df, tmp / f"{name}.parquet")
+            if excel:
+                self.to_excel(tmp / WORKBOOK, headers=headers)
+            (tmp / PROVENANCE).write_text(
+                json.dumps({**self.provenance, "tables": sorted(self.tables)},
+                           ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            (tmp / "spec.yaml").write_text(
+                yaml.safe_dump(self.spec, allow_unicode=True, sort_keys=False),
+                encoding="utf-8")
+            write_manifest(tmp, {name: len(df) for name, df in self.tables.items()})
         return folder
 
     def to_excel(self, path: str | Path, headers: str = "zh") -> Path:
-        """One formatted workbook: a sheet per table, bold frozen header row, sized columns.
-
-        Sheets follow the schema's order (:func:`~evalkit.results.schema.sheet_order`);
-        sheet names and headers are labels in ``headers`` (``zh`` or ``en``, from
-        :func:`~evalkit.core.labels.sheet_label` and
-        :func:`~evalkit.core.labels.column_label`), or the table and column names with
-        ``headers="id"``. Written with openpyxl's streaming (write-only) workbook: rows go
-        straight to the file, so large results do not build a workbook of cell objects in
-        memory. openpyxl is imported here, where it is used: loading Results never needs it.
-        """
+        """The workbook for people (``results.xlsx``): a sheet per table in the schema's order,
+        in ``headers``' language (``zh``, ``en``; ``id``: table and column names), written by
+        :func:`evalkit.results.excel.write_workbook` (see there). Written atomically, with a
+        fixed time: the same tables give the same bytes."""
         if headers != "id":
             check_lang(headers, "headers")
-        from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
-        from openpyxl.styles import Font, PatternFill
-        from openpyxl.utils import get_column_letter
-
-        path = Path(path)
-        wb = Workbook(write_only=True)
-        bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-        used: set[str] = set()
-        for name in sheet_order(self.tables):
-            df = self.tables[name]
-            sheet = (name if headers == "id" else sheet_label(name, headers))[:31]
-            while sheet in used:
-                sheet = sheet[:29] + "_" + str(len(used))
-            used.add(sheet)
-            ws = wb.create_sheet(sheet)
-            ws.freeze_panes = "A2"
-            frame = _excel_frame(df, headers)
-            for k, col in enumerate(frame.columns, start=1):
-                ws.column_dimensions[get_column_letter(k)].width = min(max(len(str(col)) * 2,
-                                                                           10), 40)
-            head = []
-            for col in frame.columns:
-                cell = WriteOnlyCell(ws, value=str(col))
-                cell.font, cell.fill = bold, fill
-                head.append(cell)
-            ws.append(head)
-            # missing values as empty cells; numpy scalars as Python values
-            values = frame.astype(object).where(frame.notna(), None).to_numpy()
-            for row in values.tolist():
-                ws.append(row)
-        with atomic_path(path) as tmp:
-            wb.save(tmp)
-        return path
+        return write_workbook(self, path, headers)
 
     @classmethod
     def load(cls, folder: str | Path) -> Results:
-        """Read a results folder written by :meth:`save`."""
+        """Read a results folder written by :meth:`save`.
+
+        Raises
+        ------
+        EvalkitError
+            When the folder is not a Results folder, or does not match its manifest (a file
+            missing or changed, a stray temporary file: see
+            :func:`evalkit.results.manifest.verify`), naming what is wrong.
+        """
         folder = Path(folder)
-        prov_file = folder / "provenance.json"
+        prov_file = folder / PROVENANCE
         if not prov_file.is_file():
             raise EvalkitError("not a results folder (no provenance.json); run "
                                "'evalkit run SPEC' first", str(folder))
+        manifest = verify(folder)
         prov = json.loads(prov_file.read_text(encoding="utf-8"))
-        names = prov.pop("tables", None) or sorted(p.stem for p in folder.glob("*.parquet"))
+        prov.pop("tables", None)
         tables = {}
-        for name in names:
-            f = folder / f"{name}.parquet"
-            if not f.is_file():
-                raise EvalkitError(f"table {name!r} listed in provenance.json is missing",
-                                   str(f))
+        for name, entry in manifest["tables"].items():
+            f = folder / entry["file"]
             tables[name] = pd.read_parquet(f)
+            if len(tables[name]) != entry.get("rows"):
+                raise EvalkitError(f"table {name!r} has {len(tables[name])} rows, its manifest "
+                                   f"says {entry.get('rows')}; run `evalkit run SPEC` again",
+                                   str(f))
         spec_file = folder / "spec.yaml"
         spec = yaml.safe_load(spec_file.read_text(encoding="utf-8")) if spec_file.is_file() \
             else {}

@@ -238,6 +238,10 @@ def impute_iterative(
     from sklearn.impute import IterativeImputer
 
     _check_all_missing(X, where)
+    for name, value, lo in (("max_iter", max_iter, 1), ("seed", seed, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < lo:
+            raise SpecError(f"{name} must be a whole number ≥ {lo} (got {value!r})",
+                            f"{where}.{name}")
     Z, mu, sd = _standardised(X)
     filled = IterativeImputer(max_iter=max_iter, random_state=seed,
                               keep_empty_features=True).fit_transform(Z)

@@ -20,11 +20,18 @@ Contract of a source
 
 ``validate(config, where) -> list[EvalkitError]`` names every problem with its YAML path
 (``where`` is the path of the section, e.g. ``sources.survey``).
+
+``check_tables(config, tables, units, periods) -> list[EvalkitError]`` names every problem
+``compute`` would meet in the source's tables, for every evaluated period at once (file,
+row as Excel shows it, column); :func:`evalkit.validate.validate` runs it for every
+configured source, so ``evalkit validate`` lists them before ``run`` meets them. A source
+module that does not register the source itself may attach its check with
+:func:`table_check`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,16 +59,24 @@ class SourceOutput:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+#: ``check_tables(config, tables, units, periods) -> problems``.
+CheckTables = Callable[[dict[str, Any], Mapping[str, pd.DataFrame], pd.DataFrame, list[str]],
+                       list[EvalkitError]]
+
+
 @dataclass(frozen=True)
 class Source:
-    """A registered source: how to compute it, how to validate its spec section."""
+    """A registered source: how to compute it, how to validate its spec section and its
+    tables."""
 
     compute: Callable[..., SourceOutput]
     validate: Callable[[dict[str, Any], str], list[EvalkitError]] | None = None
     requires: tuple[str, ...] = ()
+    check_tables: CheckTables | None = None
 
 
 SOURCES = Registry("source")
+_TABLE_CHECKS: dict[str, CheckTables] = {}
 
 
 def register_source(
@@ -69,11 +84,13 @@ def register_source(
     *,
     validate: Callable[[dict[str, Any], str], list[EvalkitError]] | None = None,
     requires: tuple[str, ...] = (),
+    check_tables: CheckTables | None = None,
 ) -> Callable[[Callable[..., SourceOutput]], Callable[..., SourceOutput]]:
-    """Register ``compute`` as the source ``name``; ``requires`` lists the data keys it reads."""
+    """Register ``compute`` as the source ``name``; ``requires`` lists the data keys it reads,
+    ``check_tables`` checks them (see the module docstring)."""
 
     def deco(compute: Callable[..., SourceOutput]) -> Callable[..., SourceOutput]:
-        src = Source(compute, validate, requires)
+        src = Source(compute, validate, requires, check_tables)
         object.__setattr__(src, "__doc__", compute.__doc__)  # listings show the method's doc
         SOURCES.register(name)(src)
         return compute
@@ -81,8 +98,51 @@ def register_source(
     return deco
 
 
+def table_check(name: str) -> Callable[[CheckTables], CheckTables]:
+    """Attach ``check`` as the table check of the source ``name`` (registered elsewhere)."""
+
+    def deco(check: CheckTables) -> CheckTables:
+        _TABLE_CHECKS[name] = check
+        return check
+
+    return deco
+
+
+def tables_check_of(name: str, registry: Registry = SOURCES) -> CheckTables | None:
+    """The table check of source ``name``: its ``check_tables``, else one attached by
+    :func:`table_check`, else None."""
+    src = registry.get(name)
+    return getattr(src, "check_tables", None) or _TABLE_CHECKS.get(name)
+
+
 def period_rows(df: pd.DataFrame, period: Any) -> pd.DataFrame:
     """Rows of ``df`` for ``period`` (all rows when the table has no ``period`` column)."""
     if "period" not in df.columns or period is None:
         return df
     return df[df["period"].astype(str) == str(period)]
+
+
+#: Keys of a source's section (at any depth) that name a data table it reads.
+TABLE_KEYS = ("table", "ledger", "responses", "issued")
+
+
+def source_keys(name: str, config: Mapping[str, Any], data: Collection[str],
+                registry: Registry = SOURCES) -> list[str]:
+    """The data keys (among ``data``) a source reads: its ``requires`` and every table named
+    in its section (``table``, ``ledger``, ``responses``, ``issued``, at any depth).
+
+    Examples
+    --------
+    >>> source_keys("tasks", {"progress": {"table": "pp"}}, ["tasks_ledger", "pp", "units"])
+    ['tasks_ledger', 'pp']
+    """
+    keys = list(registry.get(name).requires) if name in registry else []
+    stack: list[Mapping[str, Any]] = [config]
+    while stack:
+        section = stack.pop()
+        for k, v in section.items():
+            if isinstance(v, Mapping):
+                stack.append(v)
+            elif k in TABLE_KEYS and isinstance(v, str):
+                keys.append(v)
+    return [k for k in dict.fromkeys(keys) if k in data]

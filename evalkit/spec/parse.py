@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ import yaml
 from pydantic import ValidationError
 
 from evalkit.core.errors import EvalkitError, SpecError, raise_all
+from evalkit.spec.points import apply_points, points_problems
 from evalkit.spec.schema import CategoryWeight, Indicator, Perspective, Scoring, Spec
+from evalkit.spec.weights import weight_sum_problems
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -188,13 +191,18 @@ def parse(raw: dict[str, Any], base_dir: str | Path = ".", path: Path | None = N
             raise SpecError("a hierarchy table needs a reader: load the spec with "
                             "evalkit.validate.load_spec", "hierarchy.file")
         meta = read_table(spec.resolve(spec.hierarchy.file))
-        persp, inds = coinr_hierarchy(meta, "hierarchy.file", spec.hierarchy.scoring)
-        spec.perspectives = [Perspective.model_validate(p) for p in persp] + spec.perspectives
-        spec.indicators = [Indicator.model_validate(i) for i in inds] + spec.indicators
+        try:
+            persp, inds = coinr_hierarchy(meta, "hierarchy.file", spec.hierarchy.scoring)
+            spec.perspectives = [Perspective.model_validate(p) for p in persp] + \
+                spec.perspectives
+            spec.indicators = [Indicator.model_validate(i) for i in inds] + spec.indicators
+        except (ValidationError, ValueError, TypeError) as err:
+            raise SpecError(f"a row of the hierarchy table is not valid: {err}",
+                            f"hierarchy.file ({spec.hierarchy.file})") from None
     for ind in spec.indicators:
         if ind.scoring is None:
             ind.scoring = spec.defaults.scoring.model_copy()
-    return spec
+    return apply_points(spec)
 
 
 def from_dict(raw: dict[str, Any], base_dir: str | Path = ".", path: Path | None = None,
@@ -256,7 +264,12 @@ def _check_perspectives(spec: Spec) -> list[EvalkitError]:
         if p.parent is not None and p.parent not in parent:
             problems.append(SpecError(f"unknown parent {p.parent!r}; expected one of "
                                       f"{sorted(parent)}", f"{w}.parent"))
-        problems += check_weight(p.weight, cats, [], f"{w}.weight")
+        problems += check_weight(p.weight, cats, cats if isinstance(p.weight, dict) else [],
+                                 f"{w}.weight")
+        if not any(i.perspective == p.id for i in spec.indicators) and \
+                not any(q.parent == p.id for q in spec.perspectives):
+            problems.append(SpecError("no indicator and no perspective under it; remove it "
+                                      "or give it some", w))
     for pid in parent:
         seen, cur = set(), pid
         while cur is not None and cur in parent:
@@ -306,10 +319,12 @@ def _check_grades(spec: Spec) -> list[EvalkitError]:
         problems.append(SpecError("at least one grade is needed", "grades.levels"))
     if dup := _dupes(gids):
         problems.append(SpecError(f"duplicate grade ids {sorted(dup)}", "grades.levels"))
-    mins = [g.min_score for g in levels if g.min_score is not None]
-    if mins != sorted(mins, reverse=True):
+    mins = [(k, g.min_score) for k, g in enumerate(levels) if g.min_score is not None]
+    order = [k for (k, a), (_, b) in itertools.pairwise(mins) if a < b]
+    if order:
         problems.append(SpecError("grades must be listed best first, with decreasing "
-                                  f"min_score (got {mins})", "grades.levels"))
+                                  f"min_score (got {[m for _, m in mins]})",
+                                  f"grades.levels[{order[0]}].min_score"))
     if gids and levels[-1].min_score is not None:
         problems.append(SpecError("the last (lowest) grade must have no min_score, so every "
                                   "unit gets a grade", f"{last}.min_score"))
@@ -324,5 +339,6 @@ def _check_grades(spec: Spec) -> list[EvalkitError]:
 
 def check_structure(spec: Spec) -> list[EvalkitError]:
     """Cross-field checks a schema cannot express: ids, parents, categories, weights, grades."""
-    return (_check_ids(spec) + _check_perspectives(spec) + _check_indicators(spec)
-            + _check_grades(spec))
+    out = (_check_ids(spec) + _check_perspectives(spec) + _check_indicators(spec)
+           + _check_grades(spec))
+    return out or (points_problems(spec) + weight_sum_problems(spec))

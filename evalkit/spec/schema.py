@@ -11,16 +11,30 @@ expected; :func:`evalkit.validate.load_spec` collects all problems before raisin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Direction = Literal["benefit", "cost", "target"]
 MissingPolicy = Literal["zero", "category_mean", "reweight"]
-CategoryWeight = float | dict[str, float]
+#: A finite number (``.inf`` and ``.nan`` are errors).
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+CategoryWeight = Finite | dict[str, Finite]
+#: What a value outside an indicator's plausible range is: an error, or a recorded warning.
+RangePolicy = Literal["error", "warn"]
+#: Formats a number column may declare (:mod:`evalkit.inputs.vocabulary`).
+NumberFormat = Literal["percent", "thousands", "fullwidth"]
+#: Units of measure whose values are rates with the natural range [0, 100].
+RATE_UNITS = ("%", "％")
+#: The largest seed (numpy's legacy generators take 32-bit seeds).
+MAX_SEED = 2**32 - 1
+_SAFE_ID = re.compile(r"[\w\-][\w\-.]*")
 #: Kinds of point records (加分 / 扣分 / 黄牌警告 / 一票否决).
 POINT_KINDS = ("bonus", "deduction", "yellow_card", "veto")
+#: Keys every section of ``sources`` may have besides its own.
+SOURCE_KEYS = ("weight", "missing")
 
 
 class _Strict(BaseModel):
@@ -31,32 +45,53 @@ class TableRef(_Strict):
     """Where a table lives: ``file`` (CSV, Excel or Parquet), Excel ``sheet``, ``layout``
     (``long``: one row per unit × indicator; ``wide``: one column per indicator) and
     ``columns``, a map from evalkit's column names to the file's headers (e.g.
-    ``unit_id: 单位代码``)."""
+    ``unit_id: 单位代码``); ``encoding`` of a CSV file (UTF-8 unless declared ``gbk`` or
+    ``gb18030``); ``formats``, per number column (evalkit's name), the written forms it may
+    hold besides plain numbers: ``percent`` (``95%`` is 95), ``thousands`` (``1,234``),
+    ``fullwidth`` (``１２``); ``values``, per column, the office's codes read as evalkit's
+    (``kind: {奖: bonus, 罚: deduction}``)."""
 
     file: str
     sheet: str | None = None
     layout: Literal["long", "wide"] = "long"
     columns: dict[str, str] = Field(default_factory=dict)
+    encoding: Literal["utf-8", "gbk", "gb18030"] | None = None
+    formats: dict[str, list[NumberFormat]] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 class Evaluation(_Strict):
-    """Identity of the evaluation. ``periods`` defaults to every period found in the data;
-    the last one is the current period. ``language`` is the reports' default."""
+    """Identity of the evaluation. ``id`` names the results folder (``results/<id>``): letters,
+    digits, ``_``, ``-`` and ``.`` (no ``/``, no ``..``). ``periods`` (years: ``2025``,
+    ``2025年``) defaults to every period found in the data; the last one is the current
+    period. ``seed`` (0 to 2³²−1) drives every random draw. ``language`` is the reports'
+    default."""
 
     id: str
     name: str = ""
     name_en: str = ""
     periods: list[int | str] | None = None
-    seed: int = 0
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     language: Literal["zh", "en"] = "zh"
+
+    @field_validator("id")
+    @classmethod
+    def _safe_id(cls, v: str) -> str:
+        if not _SAFE_ID.fullmatch(v) or ".." in v:
+            raise ValueError("expected a name for the results folder: letters, digits, _, - "
+                             "and . (no /, \\, .., spaces or absolute paths)")
+        return v
 
 
 class Category(_Strict):
-    """A unit category (分类考核): units are scored, weighted and ranked within it."""
+    """A unit category (分类考核): units are scored, weighted and ranked within it.
+    ``weights: points``: in this category the indicators' weights are points (分值) summing
+    to 100 (:mod:`evalkit.spec.points`)."""
 
     id: str
     name: str = ""
     name_en: str = ""
+    weights: Literal["points"] | None = None
 
 
 class Scoring(BaseModel):
@@ -105,32 +140,52 @@ class Indicator(_Strict):
 
     ``direction``: ``benefit`` (more is better), ``cost`` (less is better) or ``target``
     (closeness to ``target`` is better). ``categories``: the categories it applies to (None:
-    all). ``range``: the declared plausible range of raw values, checked on load.
-    ``denominator``: a column of the units table the raw value is divided by."""
+    all). ``range``: the plausible range of raw values, checked on load (a rate, ``unit: '%'``,
+    has [0, 100] unless it declares another; ``[null, null]``: unbounded); ``range_policy``:
+    a value outside it is an ``error`` or a recorded ``warn``-ing (default
+    ``defaults.range_policy``). ``denominator``: a column of the units table the raw value is
+    divided by."""
 
     id: str
     name: str = ""
     name_en: str = ""
     perspective: str
     direction: Direction = "benefit"
-    target: float | None = None
+    target: Finite | None = None
     scoring: Scoring | None = None
     weight: CategoryWeight = 1.0
     categories: list[str] | None = None
-    range: tuple[float | None, float | None] | None = None
+    range: tuple[Finite | None, Finite | None] | None = None
+    range_policy: RangePolicy | None = None
     unit: str = ""
     missing: MissingPolicy | None = None
     denominator: str | None = None
+
+    def plausible_range(self) -> tuple[float | None, float | None] | None:
+        """The declared range, else [0, 100] for a rate (``unit: '%'``), else None."""
+        if self.range is not None:
+            return self.range
+        return (0.0, 100.0) if self.unit.strip() in RATE_UNITS else None
 
 
 class Defaults(_Strict):
     """Defaults for every indicator and node. ``missing`` is the missing-value policy applied
     to scores: ``zero`` (a missing value scores 0), ``category_mean`` (the mean score of the
-    category), ``reweight`` (drop it and renormalise its siblings' weights)."""
+    category), ``reweight`` (drop it and renormalise its siblings' weights).
+    ``missing_unit``: a unit with no value at all in a period is an ``error``, or is scored
+    with the missing-value policy on every indicator (``apply_policy``). ``range_policy``:
+    values outside an indicator's plausible range are an ``error`` or a recorded ``warn``-ing.
+    ``weights``: ``auto`` — weights within a node that differ and are all ≤ 1 are shares and
+    must sum to 1, other weights (equal, or points such as 2 : 1) are relative and
+    renormalised; ``relative`` — every node's weights are renormalised. Renormalisations are
+    recorded in the ``input_audit`` table."""
 
     scoring: Scoring = Field(default_factory=Scoring)
     missing: MissingPolicy = "reweight"
     aggregation: str = "arithmetic"
+    missing_unit: Literal["error", "apply_policy"] = "error"
+    range_policy: RangePolicy = "error"
+    weights: Literal["auto", "relative"] = "auto"
 
 
 class Hierarchy(_Strict):
@@ -163,9 +218,9 @@ class Points(_Strict):
     ``total = weighted score + min(Σ bonus, bonus_cap) − deductions``,
     where a yellow card's points count ``yellow_card_multiplier`` times."""
 
-    bonus_cap: float | None = Field(5.0, ge=0)
-    deduction_cap: float | None = Field(None, ge=0)
-    yellow_card_multiplier: float = Field(2.0, ge=0)
+    bonus_cap: Finite | None = Field(5.0, ge=0)
+    deduction_cap: Finite | None = Field(None, ge=0)
+    yellow_card_multiplier: Finite = Field(2.0, ge=0)
     veto: Veto = Field(default_factory=Veto)
 
 
@@ -176,8 +231,8 @@ class Grade(_Strict):
     id: str
     name: str = ""
     name_en: str = ""
-    min_score: float | None = None
-    quota: float | None = Field(None, gt=0, le=1)
+    min_score: Finite | None = None
+    quota: Finite | None = Field(None, gt=0, le=1)
 
 
 class Grades(_Strict):
@@ -204,17 +259,20 @@ class Spec(_Strict):
     """A validated evaluation spec. Build with :func:`evalkit.validate.load_spec` (every check) or
     :func:`evalkit.spec.from_dict` (schema and structure).
 
-    Optional sections handled by their own modules: ``history`` (consecutive-period rules,
-    :mod:`evalkit.analysis.history`) and ``uncertainty`` (a weights Monte Carlo whose per-unit rank
-    intervals are stored as the ``uncertainty`` table,
-    :func:`evalkit.analysis.uncertainty.rank_intervals`:
-    e.g. ``{n: 1000, concentration: 100}``).
+    ``weights: points``: every indicator weight is points (分值) summing to 100 in each
+    category (:mod:`evalkit.spec.points`); else ``defaults.weights`` says how weights within
+    a node are read. Optional sections handled by their own modules: ``history``
+    (consecutive-period rules, :mod:`evalkit.analysis.history`) and ``uncertainty`` (a
+    weights Monte Carlo whose per-unit rank intervals are stored as the ``uncertainty`` table,
+    :func:`evalkit.analysis.uncertainty.rank_intervals`: e.g. ``{n: 1000, concentration:
+    100}``).
     """
 
     evaluation: Evaluation
     data: dict[str, TableRef]
     hierarchy: Hierarchy | None = None
     categories: list[Category] = Field(default_factory=list)
+    weights: Literal["points"] | None = None
     defaults: Defaults = Field(default_factory=Defaults)
     perspectives: list[Perspective] = Field(default_factory=list)
     indicators: list[Indicator] = Field(default_factory=list)
@@ -246,7 +304,13 @@ class Spec(_Strict):
     def source_weights(self) -> dict[str, float]:
         return {k: float(v.get("weight", 0)) for k, v in self.sources.items()}
 
+    def source_missing(self, name: str) -> str:
+        """A source's policy for a unit it gives no score: ``error`` (default) or
+        ``reweight`` (its weight is shared among the unit's other sources)."""
+        return str(self.sources[name].get("missing", "error"))
+
     def source_config(self, name: str) -> dict[str, Any]:
-        return {k: v for k, v in self.sources[name].items() if k != "weight"}
+        """A source's section without the keys every source has (``weight``, ``missing``)."""
+        return {k: v for k, v in self.sources[name].items() if k not in SOURCE_KEYS}
 
 

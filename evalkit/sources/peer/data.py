@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all
-from evalkit.sources.peer.schemes import Design
+from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError, raise_all
+from evalkit.inputs.vocabulary import parse_ids, parse_numbers
+from evalkit.sources.base import period_rows, table_check
+from evalkit.sources.peer.schemes import SCHEMES, Design
 
 BALLOT = ["period", "round", "rater_id"]
 AUDIT_COLUMNS = ["period", "round", "rater_id", "ratee_id", "rule", "reason", "action"]
@@ -59,9 +61,8 @@ def _long_table(df: pd.DataFrame, grades: Any, key: str) -> pd.DataFrame:
                          ("rater_group", "all")):
         if col not in d.columns:
             d[col] = default
-    d["rater_id"] = d["rater_id"].astype("string")
-    d["ratee_id"] = d["ratee_id"].astype("string")
-    d["rater_unit"] = d["rater_unit"].astype("string")
+    for col in ("rater_id", "ratee_id", "rater_unit"):
+        d[col] = parse_ids(d[col]).values
     d["rater_group"] = d["rater_group"].astype("string").fillna("all")
     return d
 
@@ -91,10 +92,12 @@ def _scores(d: pd.DataFrame, raw: pd.Series, text: pd.Series, unknown: pd.Series
                                        f"one of {list(gmap)} or {sorted(labels)}",
                                        _loc(key, i, "grade")))
         return score.astype(float)
-    num = pd.to_numeric(text.where(~unknown), errors="coerce")
-    for i in d.index[num.isna() & ~unknown][:5]:
+    parsed = parse_numbers(raw.where(~unknown))
+    num = parsed.values
+    for i in d.index[parsed.bad][:5]:
         problems.append(TableError(f"score {raw[i]!r} is not a number; expected a number "
-                                   f"or one of {sorted(labels)}", _loc(key, i, "score")))
+                                   f"or one of {sorted(labels)} ({parsed.why[d.index.get_loc(i)]})",
+                                   _loc(key, i, "score")))
     lo, hi = (float(v) for v in config.get("scale", [0, 100]))
     out = (num < lo) | (num > hi)
     for i in d.index[out.fillna(False)][:5]:
@@ -107,6 +110,12 @@ def _unit_problems(d: pd.DataFrame, units: pd.Index | None, selfr: pd.Series,
                    self_rating: str, key: str) -> list[EvalkitError]:
     """Unknown ratees or raters' units, and self-ratings when they are an error."""
     problems: list[EvalkitError] = []
+    for col in ("rater_unit", "rater_group"):
+        n = d[col].fillna("\0").groupby([d[c] for c in BALLOT], dropna=False).transform("nunique")
+        for i in d.index[(n > 1).to_numpy()][:3]:
+            problems.append(TableError(f"rater {d.at[i, 'rater_id']!r} has several {col} values "
+                                       "on one ballot; expected the same on every row",
+                                       _loc(key, i, col)))
     if units is not None:
         known = set(map(str, units))
         for col in ("ratee_id", "rater_unit"):
@@ -181,7 +190,11 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
     ([85.0], ['unknown_label', 'self_rating'])
     """
     grades = config.get("grades")
+    key = df.attrs.get("source") or key
     d = _long_table(df, grades, key)
+    if d.empty:
+        raise TableError("no ratings (in this period and round); expected at least one row "
+                         "per rater and ratee", key)
     labels = {str(x) for x in config.get("missing_labels", ["不了解"])}
     raw = d["grade"] if grades else d["score"]
     text = raw.astype("string").str.strip()
@@ -209,6 +222,44 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
         columns=AUDIT_COLUMNS)
     aud = aud.astype({"rule": "string", "action": "string", "reason": "string"})
     return Ratings(d[cols].reset_index(drop=True), aud[AUDIT_COLUMNS].reset_index(drop=True))
+
+
+def check_peer_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame],
+                      units: pd.DataFrame, periods: list[str]) -> list[EvalkitError]:
+    """Every problem of the rating table, for every evaluated period at once (the checks of
+    :func:`prepare_ratings`, as the ``peer`` source meets them)."""
+    key = str(config.get("table", "peer"))
+    if key not in tables:
+        return []
+    ids = pd.Index(units.index.astype(str), name="unit_id")
+    problems: list[EvalkitError] = [
+        SpecError(f"expected a finite number of points ≥ 0, got {v!r}",
+                  f"sources.peer.grades.{g}")
+        for g, v in (config.get("grades") or {}).items()
+        if not isinstance(v, int | float) or isinstance(v, bool) or not np.isfinite(v) or v < 0]
+    scheme, params = config.get("scheme", "mean"), config.get("params") or {}
+    if scheme in SCHEMES and isinstance(params, Mapping):    # types of the scheme's parameters
+        problems += SCHEMES.check_params(scheme, params, "sources.peer.params",
+                                         {"R", "design"})
+    for period in periods:
+        df = period_rows(tables[key], period)
+        rnd = config.get("round", "all")
+        if rnd != "all" and "round" in df.columns:
+            df = df[df["round"].astype(str) == str(rnd)]
+            if df.empty:
+                problems.append(SpecError(f"no ratings of round {rnd!r} in period {period}",
+                                          "sources.peer.round"))
+                continue
+        try:
+            prepare_ratings(df, config, ids, key)
+        except ProblemList as err:
+            problems.extend(err.problems)
+        except EvalkitError as err:
+            problems.append(EvalkitError(f"period {period}: {err.message}", err.where))
+    return list({str(e): e for e in problems}.values())
+
+
+table_check("peer")(check_peer_tables)
 
 
 @dataclass

@@ -153,6 +153,7 @@ def _reliability(M: Matrix, long: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataF
             row.update({"icc1": val["icc1"], "icc1k": val["icc1k"]})
         else:
             row[name] = val
+    ids = ids.sort_values()  # pairs come as unit_a < unit_b, whatever the units' row order
     U = _unit_matrix(long, ids)
     pairs = pd.DataFrame(columns=["unit_a", "unit_b", "d_ab", "d_ba", "mutual"])
     row["reciprocity"] = np.nan

@@ -302,6 +302,7 @@ def _boxes(f: pd.DataFrame, issued: pd.DataFrame | None, table: str
         boxes = pd.DataFrame(list(uniq), columns=keys)
         boxes["issued"] = pd.array([pd.NA] * len(boxes), dtype="Int64")
     else:
+        issued = issued.sort_values(keys, kind="stable")  # boxes in key order, not row order
         boxes = issued[keys].astype(str).reset_index(drop=True)
         boxes["issued"] = pd.to_numeric(issued["issued"]).astype("Int64").to_numpy()
         codes = pd.MultiIndex.from_frame(boxes[keys]).get_indexer(

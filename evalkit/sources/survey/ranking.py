@@ -113,10 +113,11 @@ def rank_table(by_unit: pd.DataFrame, what: str = "rate", shrink: bool = False,
     if shrink and what != "rate":
         raise MethodError("shrinkage applies to rates only (what='rate')")
     col = "rate" if what == "rate" else "mean_points"
-    df = by_unit.loc[by_unit[col].notna()].copy()
+    # draws follow the units sorted by id, so they do not depend on the input's row order
+    df = by_unit.loc[by_unit[col].notna()].sort_values("unit_id", kind="stable")
     rng = np.random.default_rng(seed)
     parts = []
-    for _key, sub in (df.groupby(by, sort=False) if by else [(None, df)]):
+    for _key, sub in (df.groupby(by, sort=True) if by else [(None, df)]):
         sub = sub.copy()
         if what == "rate":
             n = sub["n_eff"].to_numpy(float)

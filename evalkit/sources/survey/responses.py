@@ -17,15 +17,17 @@ them in Excel: the header is row 1) and the column.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, TableError, raise_all
-from evalkit.sources.survey.codebook import Codebook
+from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
+from evalkit.inputs.vocabulary import excel_rows, parse_numbers
+from evalkit.sources.base import table_check
+from evalkit.sources.survey.codebook import Codebook, parse_codebook
 from evalkit.sources.survey.scales import normalise_code
 
 REQUIRED = ("unit_id", "group", "questionnaire", "item", "answer")
@@ -253,10 +255,12 @@ def _survey_weights(df: pd.DataFrame, pb: _Problems) -> np.ndarray:
     """The survey weight of each row (1 without a ``weight`` column); bad weights count 0."""
     if "weight" not in df.columns:
         return np.ones(len(df))
-    w = pd.to_numeric(df["weight"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    parsed = parse_numbers(df["weight"])
+    w = parsed.values.to_numpy(dtype=float, na_value=np.nan)
     bad = ~np.isfinite(w)
     if bad.any():
-        pb.add(bad, "weight", "missing or non-numeric survey weight")
+        pb.add(bad, "weight", "missing or non-numeric survey weight"
+               + (f" ({parsed.why[parsed.bad][0]})" if parsed.bad.any() else ""))
     neg = np.isfinite(w) & (w < 0)
     if neg.any():
         pb.add(neg, "weight", f"negative survey weight {sorted(set(w[neg]))[:5]}")
@@ -314,6 +318,7 @@ def encode(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.Index
         unknown answer codes; negative, missing or inconsistent survey weights; a ballot
         whose group, questionnaire or respondent changes between rows.
     """
+    table = df.attrs.get("source") or table
     missing = [c for c in REQUIRED if c not in df.columns]
     if "ballot_id" not in df.columns and "respondent_id" not in df.columns:
         missing.append("ballot_id (or respondent_id)")
@@ -368,3 +373,23 @@ def _seconds(s: pd.Series) -> np.ndarray:
     out = t.to_numpy(dtype="datetime64[ns]").astype("int64").astype(float) / 1e9
     out[t.isna().to_numpy()] = np.nan
     return out
+
+
+@table_check("survey")
+def check_survey_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame],
+                        units: pd.DataFrame, periods: list[str]) -> list[EvalkitError]:
+    """Every problem of the responses table, for every evaluated period at once (the checks
+    of :func:`encode` against the section's codebook, as the ``survey`` source meets them)."""
+    key = str(config.get("responses", "survey_responses"))
+    cb, found = parse_codebook(config)
+    if key not in tables or found:
+        return []  # a codebook problem is reported by the section's own validation
+    df = tables[key].assign(_row=excel_rows(tables[key]))
+    problems: list[EvalkitError] = []
+    for period in periods:
+        try:
+            encode(df[df["period"].astype(str) == period] if "period" in df.columns else df,
+                   cb, pd.Index(units.index.astype(str)), key)
+        except EvalkitError as err:
+            problems += err.problems if isinstance(err, ProblemList) else [err]
+    return list({str(e): e for e in problems}.values())

@@ -234,7 +234,8 @@ def yellow_cards(status: pd.DataFrame, config: Mapping[str, Any] | None = None,
     if yc["months"] is not None:
         hit = hit[hit["month"].isin(yc["months"])]
     g = (hit.assign(project_id=hit["project_id"].astype(str))
-         .groupby(["period", "unit_id", "month"], sort=True)["project_id"].agg(", ".join)
+         .groupby(["period", "unit_id", "month"], sort=True)["project_id"]
+         .agg(lambda s: ", ".join(sorted(s)))
          .reset_index())
     reason = ("yellow card (黄牌警告) month " + g["month"].astype(str) +
               ": behind schedule (时序进度) on " + g["project_id"])

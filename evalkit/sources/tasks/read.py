@@ -18,15 +18,42 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-from evalkit.core.errors import EvalkitError, TableError, raise_all
-from evalkit.sources.tasks.months import month_numbers, quote_rows
+from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
+from evalkit.inputs.vocabulary import excel_rows, parse_booleans, parse_ids, parse_numbers
+from evalkit.sources.base import table_check
+from evalkit.sources.tasks.config import PROGRESS_DEFAULTS, TASKS_DEFAULTS
+from evalkit.sources.tasks.months import MAX_ROWS_QUOTED, month_numbers, quote_rows
+from evalkit.sources.tasks.progress import read_progress
 
 #: Columns every ledger has; ``period``, ``rolled_over`` and ``highlight`` are optional.
 REQUIRED = ("unit_id", "task_id", "planned_month", "due_month", "closed_month")
 MONTH_COLUMNS = ("planned_month", "due_month", "closed_month")
+
+
+def _quote(df: pd.DataFrame, mask: np.ndarray, name: str, column: str, what: str,
+           problems: list[EvalkitError], ids: tuple[str, ...] = ("unit_id", "task_id")) -> None:
+    """:func:`~evalkit.sources.tasks.months.quote_rows`, naming the row as Excel shows it
+    (header = row 1) when the ledger was read from a file (``df.attrs['rows']``)."""
+    excel = df.attrs.get("rows")
+    if excel is None:
+        quote_rows(df, mask, name, column, what, problems, ids)
+        return
+    hits = np.flatnonzero(mask)
+    for pos in hits[:MAX_ROWS_QUOTED]:
+        r = df.iloc[pos]
+        label = ", ".join(f"{c} {r[c]}" for c in ids if c in df.columns)
+        problems.append(TableError(
+            what.format(**{c: r[c] for c in df.columns if "{" + c + "}" in what}),
+            f"{name}, row {int(excel[pos])} ({label}), column {column!r}"))
+    if len(hits) > MAX_ROWS_QUOTED:
+        problems.append(TableError(f"{len(hits) - MAX_ROWS_QUOTED} more rows with the same "
+                                   "problem", f"{name}, column {column!r}"))
 
 
 def _ledger_period(df: pd.DataFrame, name: str) -> pd.Series:
@@ -48,13 +75,13 @@ def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
                     else "month {{{col}}} lies outside the period")
     for col in MONTH_COLUMNS:
         m, bad = month_numbers(df[col], period)
-        quote_rows(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
+        _quote(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
                    f"number 1–{months} or a calendar month like 2025-03", problems)
         if col != "closed_month":
             blank = df[col].isna().to_numpy()
-            quote_rows(df, blank, name, col, "blank; every task needs this month", problems)
+            _quote(df, blank, name, col, "blank; every task needs this month", problems)
         outside = np.isfinite(m) & ((m < 1) | (m > months))
-        quote_rows(df, outside, name, col, outside_what.format(col=col), problems)
+        _quote(df, outside, name, col, outside_what.format(col=col), problems)
         nums[col] = np.where(outside | bad, np.nan, m)
     return nums
 
@@ -62,10 +89,10 @@ def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
 def _check_order(df: pd.DataFrame, planned: np.ndarray, due: np.ndarray, closed: np.ndarray,
                  name: str, problems: list[EvalkitError]) -> None:
     """A task is due and closed no earlier than the month it was planned."""
-    quote_rows(df, due < planned, name, "due_month",
+    _quote(df, due < planned, name, "due_month",
                "due in {due_month} before it was planned in {planned_month}; expected "
                "due_month ≥ planned_month", problems)
-    quote_rows(df, closed < planned, name, "closed_month",
+    _quote(df, closed < planned, name, "closed_month",
                "closed in {closed_month} before it was planned in {planned_month}; expected "
                "closed_month ≥ planned_month", problems)
 
@@ -75,7 +102,7 @@ def _check_keys(df: pd.DataFrame, period: pd.Series, units: pd.DataFrame | None,
     """One row per (period, unit, task); the unit known in that period (if ``units`` given)."""
     key = pd.DataFrame({"period": period.astype(str), "unit_id": df["unit_id"].astype(str),
                         "task_id": df["task_id"].astype(str)})
-    quote_rows(df, key.duplicated(keep="first").to_numpy(), name, "task_id",
+    _quote(df, key.duplicated(keep="first").to_numpy(), name, "task_id",
                "task {task_id} appears twice for this unit and period; expected one row per "
                "task", problems)
     if units is None:
@@ -87,7 +114,7 @@ def _check_keys(df: pd.DataFrame, period: pd.Series, units: pd.DataFrame | None,
         ok = pd.MultiIndex.from_arrays([key["period"], key["unit_id"]]).isin(pairs)
     else:
         ok = key["unit_id"].isin(set(known["unit_id"].astype(str))).to_numpy()
-    quote_rows(df, ~np.asarray(ok), name, "unit_id",
+    _quote(df, ~np.asarray(ok), name, "unit_id",
                "unit {unit_id} is not a unit of period {period}" if "period" in df.columns
                else "unit {unit_id} is not a known unit", problems)
 
@@ -96,15 +123,34 @@ def _rolled_over(df: pd.DataFrame, due: np.ndarray, closed: np.ndarray, name: st
                  problems: list[EvalkitError]) -> np.ndarray:
     """The ``rolled_over`` marks as numbers, checked against the months: a closed task rolled
     over exactly when it was closed after its due month."""
-    ro = pd.to_numeric(df["rolled_over"].replace({True: 1, False: 0}), errors="coerce")
+    flags = parse_booleans(df["rolled_over"])
+    counts = parse_numbers(df["rolled_over"])
+    ok_count = counts.values.ge(0).to_numpy(dtype=bool) & ~counts.bad
+    bad = flags.bad & ~ok_count
+    _quote(df, bad, name, "rolled_over", "rolled_over {rolled_over} is neither yes/no "
+               "nor a number of months ≥ 0", problems)
+    ro = pd.Series(np.where(flags.bad, counts.values.where(ok_count),
+                            flags.values.astype("Float64").to_numpy(dtype=float,
+                                                                     na_value=np.nan)),
+                   index=df.index)
     carried = np.where(np.isnan(closed), np.nan, np.maximum(closed - due, 0))
     contradiction = np.isfinite(carried) & ro.notna().to_numpy() & (
         (ro.to_numpy() > 0) != (carried > 0))
-    quote_rows(df, contradiction, name, "rolled_over",
+    _quote(df, contradiction, name, "rolled_over",
                "rolled_over={rolled_over} contradicts due_month {due_month} and closed_month "
                "{closed_month}; expected rolled over exactly when closed after the due month",
                problems)
     return ro.to_numpy()
+
+
+def _highlight(df: pd.DataFrame, name: str, problems: list[EvalkitError]) -> pd.Series:
+    """The ``highlight`` marks (是/否, 有/无, true/false, 1/0; blank is 否)."""
+    if "highlight" not in df.columns:
+        return pd.Series(False, index=df.index)
+    parsed = parse_booleans(df["highlight"])
+    _quote(df, parsed.bad, name, "highlight", "highlight {highlight} is not yes or no; "
+               "expected 是/否, 有/无, true/false or 1/0", problems)
+    return parsed.values.fillna(False).astype(bool)
 
 
 def read_ledger(ledger: pd.DataFrame, *, months: int = 12,
@@ -139,19 +185,23 @@ def read_ledger(ledger: pd.DataFrame, *, months: int = 12,
         closed before it was planned; a duplicated task; a unit unknown in that period; a
         ``rolled_over`` mark that contradicts the months. Every problem names its row.
     """
+    name = ledger.attrs.get("source") or name
     missing = [c for c in REQUIRED if c not in ledger.columns]
     if missing:
         raise TableError(f"missing column(s) {missing}; expected {list(REQUIRED)} and optional "
                          "period, rolled_over, highlight", name)
     df = ledger.reset_index(drop=True)
+    if ledger.attrs.get("source"):         # read from a file: name rows as Excel shows them
+        df.attrs = {**ledger.attrs, "rows": excel_rows(ledger)}
+    df = df.assign(unit_id=parse_ids(df["unit_id"]).values,
+                   task_id=parse_ids(df["task_id"]).values)
     problems: list[EvalkitError] = []
     period = _ledger_period(df, name)
     nums = _read_months(df, period, months, name, problems)
     planned, due, closed = (nums[c] for c in MONTH_COLUMNS)
     _check_order(df, planned, due, closed, name, problems)
     _check_keys(df, period, units, name, problems)
-    highlight = (df["highlight"].fillna(False).astype(bool) if "highlight" in df.columns
-                 else pd.Series(False, index=df.index))
+    highlight = _highlight(df, name, problems)
     out = pd.DataFrame({"period": period.to_numpy(), "unit_id": df["unit_id"].to_numpy(),
                         "task_id": df["task_id"].to_numpy(), "planned": planned, "due": due,
                         "closed": closed, "highlight": highlight.to_numpy()})
@@ -159,3 +209,51 @@ def read_ledger(ledger: pd.DataFrame, *, months: int = 12,
         out["rolled_over"] = _rolled_over(df, due, closed, name, problems)
     raise_all(problems, "problems in the tasks ledger")
     return out
+
+
+def _collect(problems: list[EvalkitError], call: Any, *args: Any, **kwargs: Any) -> None:
+    try:
+        call(*args, **kwargs)
+    except ProblemList as err:
+        problems.extend(err.problems)
+    except EvalkitError as err:
+        problems.append(err)
+
+
+@table_check("tasks")
+def check_tasks_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame],
+                       units: pd.DataFrame, periods: list[str]) -> list[EvalkitError]:
+    """Every problem of the task ledger (and the project progress table), for every period.
+
+    The checks of :func:`read_ledger` and
+    :func:`~evalkit.sources.tasks.progress.read_progress`, period by period, as the ``tasks``
+    source meets them; all problems are returned at once.
+    """
+    problems: list[EvalkitError] = []
+    key = config.get("ledger") or TASKS_DEFAULTS["ledger"]
+    known = pd.DataFrame({"unit_id": np.asarray(units.index, dtype=object)})
+    months = int(config.get("months", TASKS_DEFAULTS["months"]))
+    prog = config.get("progress")
+    pkey = (prog or {}).get("table", PROGRESS_DEFAULTS["table"])
+    if key in tables and "period" not in tables[key].columns and \
+            "planned_month" in tables[key].columns:
+        try:
+            years = sorted(set(_ledger_period(tables[key], key).astype(str)))
+        except EvalkitError as err:
+            return [err]
+        if len(periods) > 1 or len(years) > 1:
+            return [TableError(f"no period column, and the evaluation has periods {periods} "
+                               f"while the planned months fall in {years}; add a period "
+                               "column", tables[key].attrs.get("source") or key)]
+    for period in periods:
+        if key in tables:
+            raw = tables[key]
+            raw = raw[raw["period"].astype(str) == period] if "period" in raw.columns else raw
+            _collect(problems, read_ledger, raw, months=months, units=known, name=key)
+        if prog is not None and pkey in tables:
+            p = tables[pkey]
+            p = p[p["period"].astype(str) == period] if "period" in p.columns else p
+            _collect(problems, read_progress, p, units=known,
+                     name=tables[pkey].attrs.get("source") or pkey,
+                     months=int(prog.get("months", PROGRESS_DEFAULTS["months"])))
+    return list({str(e): e for e in problems}.values())

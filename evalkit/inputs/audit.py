@@ -1,0 +1,139 @@
+"""The input audit: what a declared policy did to the input, counted (the ``input_audit`` table).
+
+Nothing in the input is dropped, defaulted, imputed, capped or renormalised silently: each
+time a policy acts, a row records it — in which period, in which table, what happened, where
+(an indicator, a source, a column, a scorecard node), to how many cells, rows or units, and
+under which policy (the spec key that declares it, or the documented rule). The rows of
+reading are kept with the tables (``DataFrame.attrs['audit']``); :func:`evalkit.evaluate.evaluate`
+adds the rows of the evaluation and stores them as the ``input_audit`` table of the Results;
+``evalkit validate`` prints :func:`summary`.
+
+Examples
+--------
+>>> a = Audit()
+>>> a.add("values", "missing value filled", 3, "defaults.missing: category_mean",
+...       period="2025", where="indicator D01")
+>>> a.add("values", "nothing happened", 0, "none")          # zero counts are not recorded
+>>> a.frame()[["period", "what", "n"]].values.tolist()
+[['2025', 'missing value filled', 3]]
+>>> print("\\n".join(summary(a.frame())))
+2025  values  missing value filled (indicator D01): 3 — defaults.missing: category_mean
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.spec.schema import Spec
+from evalkit.spec.weights import empty_nodes, weight_groups
+
+#: Columns of the ``input_audit`` table.
+AUDIT_COLUMNS = ["period", "table", "what", "where", "n", "policy"]
+#: The period of a row that holds for every period.
+ALL_PERIODS = "all"
+
+
+@dataclass
+class Audit:
+    """Rows of the input audit, added as policies act."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, table: str, what: str, n: int, policy: str, *, period: Any = ALL_PERIODS,
+            where: str = "") -> None:
+        """Record that ``policy`` did ``what`` to ``n`` cells, rows or units (0: nothing)."""
+        if int(n) > 0:
+            self.rows.append({"period": str(period), "table": table, "what": what,
+                              "where": where, "n": int(n), "policy": policy})
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Add rows recorded elsewhere (e.g. while the tables were read)."""
+        self.rows.extend(dict(r) for r in rows)
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as the ``input_audit`` table (one row per period, table, what, where)."""
+        df = pd.DataFrame(self.rows, columns=AUDIT_COLUMNS)
+        # sorted: the rows do not follow the order in which the inputs met the policies
+        df = df.groupby([*AUDIT_COLUMNS[:4], "policy"], sort=True, as_index=False)["n"].sum()
+        return df[AUDIT_COLUMNS].astype({"period": "string", "table": "string",
+                                         "what": "string", "where": "string",
+                                         "policy": "string", "n": "int64"})
+
+
+def weights_audit(spec: Spec) -> list[dict[str, Any]]:
+    """Rows for the sets of sibling weights that do not sum to 1 and are renormalised to
+    shares (relative weights), per category, and for the source weights."""
+    a = Audit()
+    for what, where, cat, weights in weight_groups(spec):
+        if abs(sum(weights) - 1) > 1e-9 and sum(weights) > 0:
+            a.add("spec", f"weights of the {what} renormalised to sum to 1", len(weights),
+                  f"relative weights (defaults.weights: {spec.defaults.weights})",
+                  where=f"{where}, category {cat}")
+    for node, cat in empty_nodes(spec):
+        a.add("spec", "perspective without an indicator for the category; its weight shared "
+              "among its siblings", 1, "relative weights", where=f"{node}, category {cat}")
+    sw = spec.source_weights()
+    if sw and abs(sum(sw.values()) - 1) > 1e-9:
+        a.add("spec", "source weights renormalised to sum to 1", len(sw),
+              f"relative weights (defaults.weights: {spec.defaults.weights})",
+              where="sources")
+    return a.rows
+
+
+def missing_audit(spec: Spec, period: str, indicators: Sequence[str], applies: np.ndarray,
+                  missing: np.ndarray, keep: np.ndarray, imputed: np.ndarray
+                  ) -> list[dict[str, Any]]:
+    """Rows for what the missing-value policies and the imputation did in one period.
+
+    ``applies``, ``missing`` (applicable, no value, not imputed), ``keep`` (cells that enter
+    aggregation) and ``imputed`` are units × indicators masks.
+    """
+    a = Audit()
+    impute = (spec.treatment.impute or {}).get("method", "")
+    for j, ind in enumerate(indicators):
+        pol = spec.indicators[j].missing or spec.defaults.missing
+        key = "indicator's missing" if spec.indicators[j].missing else "defaults.missing"
+        m = missing[:, j] & applies[:, j]
+        filled = int((m & keep[:, j]).sum())
+        dropped = int((m & ~keep[:, j]).sum())
+        where = f"indicator {ind}"
+        a.add("values", "imputed value", int((imputed[:, j] & applies[:, j]).sum()),
+              f"treatment.impute: {impute}", period=period, where=where)
+        a.add("values", "missing value scored 0" if pol == "zero" else
+              "missing value given the category's mean score", filled, f"{key}: {pol}",
+              period=period, where=where)
+        a.add("values", "missing value left out, its siblings' weights renormalised",
+              dropped, f"{key}: {pol}" + ("" if pol == "reweight" else
+                                          " (no value in the category: reweight)"),
+              period=period, where=where)
+    return a.rows
+
+
+def table_audit(tables: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    """The audit rows recorded while ``tables`` were read (``attrs['audit']`` of each)."""
+    out: list[dict[str, Any]] = []
+    for df in tables.values():
+        if isinstance(df, pd.DataFrame):
+            out.extend(df.attrs.get("audit", []))
+    return out
+
+
+def summary(audit: pd.DataFrame, limit: int = 40) -> list[str]:
+    """One line per period, table, what and policy (the places summed), for ``evalkit
+    validate``; at most ``limit`` lines, then a count."""
+    keys = ["period", "table", "what", "policy"]
+    g = audit.groupby(keys, sort=False).agg(n=("n", "sum"), places=("where", "nunique"),
+                                            where=("where", "first")).reset_index()
+    lines = []
+    for r in g.head(limit).itertuples(index=False):
+        at = f" ({r.where})" if r.places == 1 and r.where else (
+            f" in {r.places} places" if r.places > 1 else "")
+        lines.append(f"{r.period}  {r.table}  {r.what}{at}: {r.n} — {r.policy}")
+    if len(g) > limit:
+        lines.append(f"… and {len(g) - limit} more lines (see the input_audit table)")
+    return lines

@@ -1,0 +1,267 @@
+"""Checks of the indicator values and the points records.
+
+Values arrive long (one row per unit × indicator) or wide (one column per indicator); either
+way every cell is named by the row Excel shows and its column, and what is returned is long:
+``period, unit_id, indicator_id, value, _row`` (``_row``: the row in the file).
+
+Examples
+--------
+>>> import pandas as pd
+>>> from evalkit.spec.parse import from_dict
+>>> spec = from_dict({"evaluation": {"id": "t", "periods": [2025]},
+...     "data": {"units": {"file": "u.csv"}, "values": {"file": "v.csv"}},
+...     "perspectives": [{"id": "p"}], "indicators": [{"id": "a", "perspective": "p"}]})
+>>> units = pd.DataFrame({"category": ["all"]}, index=pd.Index(["T1"], name="unit_id"))
+>>> v = pd.DataFrame({"unit_id": ["T1"], "indicator_id": ["a"], "value": ["95%"]})
+>>> problems = []
+>>> _ = check_values(v, spec, units, problems)
+>>> print(problems[0])                                   # doctest: +NORMALIZE_WHITESPACE
+table, row 2, column 'value': '95%' has a percent sign; write the number alone (95 for 95%),
+or declare the column's format 'percent'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.core.errors import EvalkitError, TableError
+from evalkit.inputs.checks import KIND_NAMES, note, numbers, require_columns, rows, unknown_ids
+from evalkit.inputs.vocabulary import excel_rows, period_text
+from evalkit.spec.schema import POINT_KINDS, Spec
+
+LONG_COLUMNS = ["period", "unit_id", "indicator_id", "value", "_row"]
+
+
+def spec_periods(spec: Spec) -> list[str] | None:
+    """The spec's ``evaluation.periods`` as text (None: every period in the values)."""
+    if not spec.evaluation.periods:
+        return None
+    out = []
+    for p in spec.evaluation.periods:
+        try:
+            out.append(period_text(p))
+        except ValueError:
+            out.append(str(p))
+    return out
+
+
+def _wide(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> pd.DataFrame | None:
+    problems += require_columns(df, ["unit_id"], "values")
+    if "unit_id" not in df.columns:
+        return None
+    ind_ids = spec.indicator_ids()
+    absent = [i for i in ind_ids if i not in df.columns]
+    if absent:
+        problems.append(TableError(f"no column for indicator(s) {absent}",
+                                   df.attrs.get("source", "values")))
+    present = [i for i in ind_ids if i in df.columns]
+    fmts = spec.data["values"].formats
+    num = df.assign(**{c: numbers(df, c, problems, fmts.get(c, fmts.get("value", [])))
+                       for c in present})
+    keep = ["unit_id", *present] + (["period"] if "period" in df.columns else [])
+    num = num[keep].assign(_row=excel_rows(df))
+    return num.melt(id_vars=[c for c in ("unit_id", "period", "_row") if c in num.columns],
+                    var_name="indicator_id", value_name="value")
+
+
+def _long(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> pd.DataFrame | None:
+    problems += require_columns(df, ["unit_id", "indicator_id", "value"], "values")
+    if {"unit_id", "indicator_id", "value"} - set(df.columns):
+        return None
+    fmts = spec.data["values"].formats.get("value", [])
+    long = df.assign(_row=excel_rows(df), value=numbers(df, "value", problems, fmts))
+    ind_ids = spec.indicator_ids()
+    unknown = ~long["indicator_id"].isin(ind_ids)
+    if unknown.any():
+        found = sorted(set(long.loc[unknown, "indicator_id"].fillna("")))[:10]
+        problems.append(TableError(
+            f"unknown indicator id(s) {found} in "
+            f"{rows(unknown.to_numpy(), long['_row'].to_numpy())}; the spec declares "
+            f"{len(ind_ids)} indicators", f"{df.attrs.get('source', 'values')}, column "
+            "'indicator_id'"))
+        long = long[~unknown]
+    return long
+
+
+def _ranges(long: pd.DataFrame, spec: Spec, wide: bool, src: str, attrs: pd.DataFrame,
+            problems: list[EvalkitError]) -> None:
+    """Values outside an indicator's plausible range: errors, or recorded warnings."""
+    for ind in spec.indicators:
+        rng = ind.plausible_range()
+        if rng is None:
+            continue
+        lo, hi = rng
+        v = long["value"].where(long["indicator_id"] == ind.id).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            bad = ((v < lo) if lo is not None else False) | ((v > hi) if hi is not None
+                                                               else False)
+        bad = np.asarray(bad, dtype=bool)
+        if not bad.any():
+            continue
+        what = "declared range" if ind.range is not None else "range as a rate (unit %)"
+        msg = (f"value(s) of indicator {ind.id!r} outside its {what} [{lo}, {hi}]: "
+               f"{v[bad][:5].tolist()} in rows {long['_row'].to_numpy()[bad][:5].tolist()}")
+        column = ind.id if wide else "value"
+        hit = long["_row"].to_numpy()[bad]
+        at = f"{src}, row {int(hit[0])}, column {column!r}" if len(hit) == 1 else \
+            f"{src}, column {column!r}"
+        if (ind.range_policy or spec.defaults.range_policy) == "error":
+            problems.append(TableError(f"{msg}; correct them, or declare range_policy: warn",
+                                       at))
+        else:
+            note(attrs, "values", "value outside its plausible range, kept", int(bad.sum()),
+                 "range_policy: warn", where=f"indicator {ind.id}", warn=f"{src}: {msg}")
+
+
+def _coverage(long: pd.DataFrame, spec: Spec, units: pd.DataFrame, src: str,
+              attrs: pd.DataFrame, problems: list[EvalkitError]) -> None:
+    """Periods not evaluated (recorded), evaluated periods without values and units without
+    any value in a period (errors unless ``defaults.missing_unit`` says otherwise)."""
+    periods = spec_periods(spec)
+    if periods is not None:
+        other = ~long["period"].isin(periods) & long["period"].notna()
+        if other.any():
+            found = sorted(set(long.loc[other, "period"]))
+            note(attrs, "values", "rows of a period not evaluated, ignored", int(other.sum()),
+                 "evaluation.periods", where=f"periods {found}",
+                 warn=f"{src}: {int(other.sum())} rows of period(s) {found} are not evaluated "
+                      f"(evaluation.periods is {periods}); they are ignored")
+    for p in periods or sorted(long["period"].dropna().unique()):
+        here = long[(long["period"] == p) & long["value"].notna()]
+        if here.empty:
+            listed = " (listed in evaluation.periods)" if periods else ""
+            problems.append(TableError(f"no indicator value for period {p}{listed}", src))
+            continue
+        problems += _empty_indicators(here, spec, units, p, src)
+        absent = units.index[~units.index.isin(here["unit_id"])]
+        if len(absent) and spec.defaults.missing_unit == "error":
+            problems.append(TableError(
+                f"period {p}: unit(s) {absent.tolist()[:10]} have no indicator value at all; "
+                "add their values, or declare defaults.missing_unit: apply_policy to score "
+                "them by the missing-value policy", src))
+        else:
+            note(attrs, "values", "unit without any value in the period, scored by the "
+                 "missing-value policy", len(absent), "defaults.missing_unit: apply_policy",
+                 period=p)
+
+
+def _empty_indicators(here: pd.DataFrame, spec: Spec, units: pd.DataFrame, period: str,
+                      src: str) -> list[EvalkitError]:
+    """Indicators without any value in a category they apply to, under ``category_mean``
+    (there is no mean to give: the indicator would silently vanish for the category)."""
+    cat = units["category"].astype("string")
+    seen = set(zip(here["indicator_id"], here["unit_id"].map(cat), strict=True))
+    gaps = [f"{i.id} ({c})" for i in spec.indicators for c in spec.category_ids()
+            if (i.missing or spec.defaults.missing) == "category_mean"
+            and (i.categories is None or c in i.categories) and (cat == c).any()
+            and (i.id, c) not in seen]
+    if not gaps:
+        return []
+    return [TableError(f"period {period}: no value at all for indicator(s) {gaps[:10]} in "
+                       "a category they apply to, so no category mean to fill with; add the "
+                       "values, restrict the indicator's categories, or declare its missing "
+                       "policy reweight", src)]
+
+
+def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
+                 problems: list[EvalkitError]) -> pd.DataFrame:
+    """Check indicator values and return them long: period, unit_id, indicator_id, value.
+
+    Checks: required columns, numbers by the vocabulary, unknown unit and indicator ids,
+    duplicate unit × indicator × period rows, values outside an indicator's plausible range,
+    a period column when several periods are evaluated, periods and units without values.
+    """
+    src = df.attrs.get("source", "values")
+    wide = spec.data["values"].layout == "wide"
+    long = _wide(df, spec, problems) if wide else _long(df, spec, problems)
+    if long is None:
+        return df
+    long.attrs = df.attrs
+    if "period" not in long.columns:
+        periods = spec_periods(spec) or []
+        if len(periods) > 1:
+            problems.append(TableError(f"no period column, and the evaluation has periods "
+                                       f"{periods}; add a period column", src))
+        long["period"] = periods[-1] if periods else "0"
+    excel = long["_row"].to_numpy()
+    if long["unit_id"].isna().any():
+        problems.append(TableError(f"empty unit_id in {rows(long['unit_id'].isna(), excel)}",
+                                   f"{src}, column 'unit_id'"))
+    problems += unknown_ids(long["unit_id"], units.index, excel, src, "unit_id", "unit id(s)")
+    dup = long.duplicated(["period", "unit_id", "indicator_id"], keep=False).to_numpy()
+    if dup.any():
+        problems.append(TableError("duplicate period × unit × indicator: "
+                                   f"{rows(np.isin(excel, np.unique(excel[dup])) & dup, excel)}",
+                                   src))
+    _ranges(long, spec, wide, src, df, problems)
+    _coverage(long, spec, units, src, df, problems)
+    out = long[LONG_COLUMNS]
+    out.attrs = df.attrs
+    return out
+
+
+def _points_column(out: pd.DataFrame, formats: list[str], problems: list[EvalkitError]
+                   ) -> pd.Series:
+    src = out.attrs.get("source", "points")
+    excel = excel_rows(out)
+    if "points" not in out.columns:
+        if (out["kind"] != "veto").any():
+            problems.append(TableError("no points column; every record but a veto needs its "
+                                       "points", src))
+        return pd.Series(0.0, index=out.index)
+    pts = numbers(out, "points", problems, formats)
+    blank = (pts.isna() & out["kind"].ne("veto").fillna(True)).to_numpy(dtype=bool)
+    if blank.any():
+        problems.append(TableError(f"blank points in {rows(blank, excel)}; every record but a "
+                                   "veto needs its points", f"{src}, column 'points'"))
+    neg = (pts < 0).to_numpy(dtype=bool)
+    if neg.any():
+        problems.append(TableError(f"negative points in {rows(neg, excel)}; give deductions "
+                                   "as positive numbers with kind 'deduction'",
+                                   f"{src}, column 'points'"))
+    return pts.fillna(0.0)
+
+
+def check_points(df: pd.DataFrame, units: pd.DataFrame, problems: list[EvalkitError],
+                 periods: list[str] | None = None, formats: list[str] | None = None
+                 ) -> pd.DataFrame:
+    """Check bonus / deduction / yellow-card / veto records (kinds also in Chinese: 加分,
+    扣分, 黄牌警告, 一票否决); ``periods``: the evaluated periods."""
+    src = df.attrs.get("source", "points")
+    problems += require_columns(df, ["unit_id", "kind"], "points")
+    if {"unit_id", "kind"} - set(df.columns):
+        return df
+    excel = excel_rows(df)
+    out = df.assign(kind=df["kind"].astype("string").str.strip().replace(KIND_NAMES))
+    bad_kind = ~out["kind"].isin(POINT_KINDS)
+    if bad_kind.any():
+        problems.append(TableError(f"unknown kind {sorted(set(out.loc[bad_kind, 'kind']))} in "
+                                   f"{rows(bad_kind.to_numpy(), excel)}; expected one of "
+                                   f"{list(POINT_KINDS)} (or 加分, 扣分, 黄牌警告, 一票否决)",
+                                   f"{src}, column 'kind'"))
+    out["points"] = _points_column(out, list(formats or []), problems)
+    if "reason" not in out.columns:
+        out["reason"] = ""
+    problems += unknown_ids(out["unit_id"], units.index, excel, src, "unit_id", "unit id(s)")
+    _points_periods(out, periods, src, df, problems)
+    out.attrs = df.attrs
+    return out
+
+
+def _points_periods(out: pd.DataFrame, periods: list[str] | None, src: str, attrs: Any,
+                    problems: list[EvalkitError]) -> None:
+    if "period" not in out.columns:
+        if periods and len(periods) > 1:
+            problems.append(TableError(f"no period column, and the evaluation has periods "
+                                       f"{periods}; add a period column (a record would "
+                                       "count in every period)", src))
+        return
+    other = ~out["period"].isin(periods or []) & out["period"].notna()
+    if periods and other.any():
+        found = sorted(set(out.loc[other, "period"]))
+        note(attrs, "points", "records of a period not evaluated, ignored", int(other.sum()),
+             "evaluation.periods", where=f"periods {found}",
+             warn=f"{src}: {int(other.sum())} records of period(s) {found} are not evaluated")
