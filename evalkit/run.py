@@ -4,8 +4,9 @@
 the analyses the spec asks for (``history`` rules, the ``uncertainty`` of ranks) — and
 records each step it ran in the provenance (``steps``), as COINr's build log does, so a run
 can be replayed from its provenance. :func:`run_spec` adds the I/O: it reads the spec and
-its tables, stamps the provenance with the time, the package versions and the inputs'
-hashes, and saves the Results.
+its tables, stamps the provenance (:func:`evalkit.results.provenance.record`: the spec's and
+the inputs' hashes, the code version, the time; and the package versions), and saves the
+Results.
 
 Examples
 --------
@@ -16,7 +17,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as _dt
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -27,8 +27,8 @@ import pandas as pd
 from evalkit.analysis.history import history_flags
 from evalkit.analysis.uncertainty import rank_intervals
 from evalkit.evaluate import evaluate
-from evalkit.inputs.tables import describe_source
 from evalkit.results import Results
+from evalkit.results.provenance import record
 from evalkit.scoring.prepare import prepare
 from evalkit.spec.schema import Spec
 from evalkit.validate import load
@@ -88,11 +88,7 @@ def run_spec(path: str | Path, out: str | Path | None = None) -> Results:
     """
     spec, tables = load(path)
     res = build(spec, tables)
-    res.provenance.update({
-        "inputs": {k: describe_source(t) for k, t in tables.items()
-                   if isinstance(t, pd.DataFrame)},
-        "versions": versions(),
-        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-    })
+    res.provenance.update(record(path, tables))   # spec and input hashes, code, time
+    res.provenance["versions"] = versions()
     res.save(Path(out) if out is not None else Path("results") / spec.evaluation.id)
     return res

@@ -95,9 +95,12 @@ def test_embedded_time_follows_source_date_epoch(monkeypatch) -> None:
 
 
 def test_provenance_records_spec_inputs_and_code(twice, tmp_path) -> None:
-    spec_path, _, _ = twice
+    spec_path, r1, _ = twice
     _, tables = load(spec_path)
     prov = record(spec_path, tables)
+    saved = json.loads((r1 / "provenance.json").read_text("utf-8"))  # what run_spec stored
+    for key in ("spec", "inputs", "code"):
+        assert saved[key] == prov[key], key
     assert prov["spec"] == {"file": str(spec_path), "sha256": sha256_file(spec_path)}
     assert prov["inputs"]["units"]["sha256"] == sha256_file(spec_path.parent / "data" /
                                                             "units.csv")

@@ -18,7 +18,7 @@ from evalkit.demo.registry import register_demo_tables
 
 
 def demo_ledger(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
-                rng: np.random.Generator, tasks_per_year: float = 2790.0) -> pd.DataFrame:
+                rng: np.random.Generator, tasks_per_year: float | None = None) -> pd.DataFrame:
     """A synthetic ledger: about ``tasks_per_year`` tasks a year over all units, ~95% closed.
 
     Tasks per unit and month ~ Poisson(tasks_per_year / (12 n_units)) (seed 002: 2,790
@@ -38,8 +38,9 @@ def demo_ledger(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
     quality : DataFrame
         Latent quality per unit (rows) and period (columns).
     rng : numpy.random.Generator
-    tasks_per_year : float
-        Expected tasks a year over all units.
+    tasks_per_year : float, optional
+        Expected tasks a year over all units; by default 2,790 for the 97 units of the demo
+        city and as many per unit for any other size (so every unit has tasks in a year).
 
     Returns
     -------
@@ -48,6 +49,8 @@ def demo_ledger(units: pd.DataFrame, periods: list[Any], quality: pd.DataFrame,
     """
     uid = units.index.to_numpy()
     n_u = len(uid)
+    if tasks_per_year is None:
+        tasks_per_year = 2790.0 * n_u / 97
     lam = tasks_per_year / (12 * n_u)
     frames = []
     for p in periods:
