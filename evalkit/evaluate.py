@@ -234,15 +234,14 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
     _points_audit(spec, records, sc.period, audit)
     per, rec = points_totals(records, uid, pr.bonus_cap, pr.deduction_cap,
                              pr.yellow_card_multiplier)
-    tot = pd.DataFrame(index=uid)
-    tot["unit_name"], tot["unit_name_en"] = units["unit_name"], units["unit_name_en"]
-    tot["category"] = units["category"].astype("string")
-    for k, s in enumerate(names):
-        tot[s] = M[:, k]
-    tot["weighted_score"] = contrib.sum(axis=1)
-    tot["bonus"], tot["deductions"] = per["bonus"], per["deductions"]
-    tot["veto"] = per["veto"].astype(bool)
-    tot["total"] = tot["weighted_score"] + tot["bonus"] - tot["deductions"]
+    weighted = contrib.sum(axis=1)
+    bonus, ded = per["bonus"].to_numpy(dtype=float), per["deductions"].to_numpy(dtype=float)
+    tot = pd.DataFrame({"unit_name": units["unit_name"], "unit_name_en": units["unit_name_en"],
+                        "category": units["category"].astype("string"),
+                        **{s: M[:, k] for k, s in enumerate(names)},
+                        "weighted_score": weighted, "bonus": bonus, "deductions": ded,
+                        "veto": per["veto"].to_numpy(dtype=bool),
+                        "total": weighted + bonus - ded}, index=uid)
     tot = rank_and_grade(spec, tot).rename_axis("unit_id").reset_index()
     tot.insert(0, "period", sc.period)
     w_office = Weff[:, names.index("office")] if "office" in names else np.zeros(len(uid))

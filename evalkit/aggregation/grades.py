@@ -45,9 +45,10 @@ def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, tie
     tied for last are 'last').
     """
     r = total if decimals is None else total.round(decimals)
-    rank = rank_in_category(r, category, None, ties)
-    rfb = r.groupby(category).rank(ascending=True, method="min").astype("Int64")
-    n = category.map(category.value_counts()).astype("Int64")
+    g = r.groupby(category)
+    rank = g.rank(ascending=False, method=ties).astype("Int64")   # as rank_in_category
+    rfb = g.rank(ascending=True, method="min").astype("Int64")
+    n = g.transform("size").astype("Int64")
     return rank, n, rfb
 
 

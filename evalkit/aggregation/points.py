@@ -15,8 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evalkit.spec.schema import POINT_KINDS
-
 
 def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None,
                   deduction_cap: float | None, yellow_multiplier: float
@@ -33,25 +31,28 @@ def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None
     pts = rec["points"].to_numpy(dtype=float)
     rec["applied"] = np.where(kind == "yellow_card", pts * yellow_multiplier,
                               np.where(kind == "veto", 0.0, pts))
-    per = rec.pivot_table(index="unit_id", columns="kind", values="applied", aggfunc="sum",
-                          fill_value=0.0).reindex(units, fill_value=0.0)
-    for k in POINT_KINDS:
-        if k not in per.columns:
-            per[k] = 0.0
-    raw_bonus = per["bonus"].to_numpy()
+    code = units.get_indexer(rec["unit_id"])          # -1: a record of another unit
+    known = code >= 0
+
+    def per_unit(*kinds: str) -> np.ndarray:
+        sel = known & np.isin(kind, kinds)
+        return np.bincount(code[sel], weights=rec["applied"].to_numpy()[sel],
+                           minlength=len(units)).astype(float)
+
+    raw_bonus = per_unit("bonus")
     bonus = raw_bonus if bonus_cap is None else np.minimum(raw_bonus, bonus_cap)
-    raw_ded = per["deduction"].to_numpy() + per["yellow_card"].to_numpy()
+    raw_ded = per_unit("deduction") + per_unit("yellow_card")
     ded = raw_ded if deduction_cap is None else np.minimum(raw_ded, deduction_cap)
     vetoed = rec.loc[rec["kind"] == "veto", "unit_id"].unique()
     out = pd.DataFrame({"bonus": bonus, "deductions": ded,
                         "veto": np.isin(units, vetoed)}, index=units)
     # scale capped records so that the applied points add up to the unit totals
     with np.errstate(invalid="ignore", divide="ignore"):
-        bscale = pd.Series(np.where(raw_bonus > 0, bonus / raw_bonus, 1.0), index=units)
-        dscale = pd.Series(np.where(raw_ded > 0, ded / raw_ded, 1.0), index=units)
-    u = rec["unit_id"]
-    rec["applied"] = np.where(kind == "bonus", rec["applied"] * u.map(bscale).to_numpy(),
-                              np.where(np.isin(kind, ["deduction", "yellow_card"]),
-                                       rec["applied"] * u.map(dscale).to_numpy(),
-                                       rec["applied"]))
+        bscale = np.where(raw_bonus > 0, bonus / raw_bonus, 1.0)
+        dscale = np.where(raw_ded > 0, ded / raw_ded, 1.0)
+    at = np.maximum(code, 0)
+    applied = rec["applied"].to_numpy()
+    rec["applied"] = np.where(~known, np.nan, np.where(
+        kind == "bonus", applied * bscale[at],
+        np.where(np.isin(kind, ["deduction", "yellow_card"]), applied * dscale[at], applied)))
     return out, rec

@@ -57,12 +57,15 @@ class Audit:
 
     def frame(self) -> pd.DataFrame:
         """The rows as the ``input_audit`` table (one row per period, table, what, where)."""
-        df = pd.DataFrame(self.rows, columns=AUDIT_COLUMNS)
-        # sorted: the rows do not follow the order in which the inputs met the policies
-        df = df.groupby([*AUDIT_COLUMNS[:4], "policy"], sort=True, as_index=False)["n"].sum()
-        return df[AUDIT_COLUMNS].astype({"period": "string", "table": "string",
-                                         "what": "string", "where": "string",
-                                         "policy": "string", "n": "int64"})
+        keys = [*AUDIT_COLUMNS[:4], "policy"]
+        n: dict[tuple[str, ...], int] = {}
+        for r in self.rows:
+            k = tuple(str(r[c]) for c in keys)
+            n[k] = n.get(k, 0) + int(r["n"])
+        rows = sorted(n)   # the rows do not follow the order in which the inputs met them
+        cols = {c: pd.array([k[i] for k in rows], dtype="string") for i, c in enumerate(keys)}
+        return pd.DataFrame({**cols, "n": np.array([n[k] for k in rows], dtype="int64")}
+                            )[AUDIT_COLUMNS]
 
 
 def weights_audit(spec: Spec) -> list[dict[str, Any]]:

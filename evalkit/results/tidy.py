@@ -14,11 +14,28 @@ from evalkit.spec.schema import Spec
 from evalkit.spec.tree import Tree
 
 
-def long(arr: np.ndarray, units: pd.Index, cols: list[str], name: str, colname: str
-         ) -> pd.Series:
-    """A units × items array as a Series indexed by (``unit_id``, ``colname``)."""
-    idx = pd.MultiIndex.from_product([units, cols], names=["unit_id", colname])
-    return pd.Series(arr.ravel(), index=idx, name=name)
+def long_frame(units: pd.Index, items: list[str], colname: str,
+               arrays: dict[str, np.ndarray], keep: np.ndarray | None = None) -> pd.DataFrame:
+    """Units × items arrays as one long table, unit by unit and the items in order.
+
+    Columns ``unit_id``, ``colname`` (the item) and one per array; ``keep`` (units × items
+    booleans) selects the cells kept. Built from the arrays directly (no index alignment).
+
+    Examples
+    --------
+    >>> t = long_frame(pd.Index(["A", "B"]), ["x", "y"], "item",
+    ...                {"v": np.array([[1.0, 2.0], [3.0, 4.0]])},
+    ...                keep=np.array([[True, False], [True, True]]))
+    >>> t.values.tolist()
+    [['A', 'x', 1.0], ['B', 'x', 3.0], ['B', 'y', 4.0]]
+    """
+    n, k = len(units), len(items)
+    take = np.arange(n * k) if keep is None else np.flatnonzero(np.asarray(keep).ravel())
+    data: dict[str, object] = {"unit_id": units[take // k],
+                               colname: pd.Index(items)[take % k]}
+    for name, arr in arrays.items():
+        data[name] = np.broadcast_to(arr, (n, k)).reshape(n * k)[take]
+    return pd.DataFrame(data)
 
 
 def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
@@ -28,19 +45,12 @@ def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
     ``contribution = office contribution × the office source's effective weight``, so the
     contributions of a unit add up to its office part of the total.
     """
-    uid, inds = sc.units.index, tree.indicators
-    ind = pd.concat([
-        long(sc.raw, uid, inds, "raw", "indicator_id"),
-        long(sc.treated, uid, inds, "value", "indicator_id"),
-        long(sc.scores, uid, inds, "score", "indicator_id"),
-        long(office["ind_weight"], uid, inds, "weight", "indicator_id"),
-        long(office["ind_contrib"] * w_office[:, None], uid, inds, "contribution",
-             "indicator_id"),
-        long(sc.missing, uid, inds, "missing", "indicator_id"),
-        long(sc.imputed, uid, inds, "imputed", "indicator_id"),
-        long(sc.applies, uid, inds, "applies", "indicator_id"),
-    ], axis=1)
-    ind = ind[ind["applies"]].drop(columns="applies").reset_index()
+    inds = tree.indicators
+    ind = long_frame(sc.units.index, inds, "indicator_id", {
+        "raw": sc.raw, "value": sc.treated, "score": sc.scores,
+        "weight": office["ind_weight"],
+        "contribution": office["ind_contrib"] * w_office[:, None],
+        "missing": sc.missing, "imputed": sc.imputed}, keep=sc.applies)
     ind.insert(2, "perspective_id", np.array(tree.nodes)[tree.ind_parent][
         pd.Index(inds).get_indexer(ind["indicator_id"])])
     ind.insert(0, "period", sc.period)
@@ -50,13 +60,9 @@ def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
 def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
                w_office: np.ndarray) -> pd.DataFrame:
     """``nodes``: score, global weight and contribution of every perspective / pillar."""
-    uid = sc.units.index
-    nodes = pd.concat([
-        long(office["node_scores"], uid, tree.nodes, "score", "node_id"),
-        long(office["node_weight"], uid, tree.nodes, "weight", "node_id"),
-        long(office["node_contrib"] * w_office[:, None], uid, tree.nodes, "contribution",
-             "node_id"),
-    ], axis=1).reset_index()
+    nodes = long_frame(sc.units.index, tree.nodes, "node_id", {
+        "score": office["node_scores"], "weight": office["node_weight"],
+        "contribution": office["node_contrib"] * w_office[:, None]})
     npos = pd.Index(tree.nodes).get_indexer(nodes["node_id"])
     nodes["level"] = tree.levels[npos]
     pid = np.array([tree.nodes[p] if p >= 0 else "" for p in tree.node_parent], dtype=object)
@@ -69,12 +75,9 @@ def source_table(period: str, uid: pd.Index, names: list[str], M: np.ndarray,
                  w_nominal: np.ndarray, w_effective: np.ndarray, contrib: np.ndarray
                  ) -> pd.DataFrame:
     """``sources``: each source's score, nominal and effective weight, contribution."""
-    srcs = pd.concat([
-        long(M, uid, names, "score", "source"),
-        long(np.broadcast_to(w_nominal, M.shape), uid, names, "weight", "source"),
-        long(w_effective, uid, names, "effective_weight", "source"),
-        long(contrib, uid, names, "contribution", "source"),
-    ], axis=1).reset_index()
+    srcs = long_frame(uid, names, "source", {
+        "score": M, "weight": w_nominal, "effective_weight": w_effective,
+        "contribution": contrib})
     srcs.insert(0, "period", period)
     return srcs
 

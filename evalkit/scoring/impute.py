@@ -28,7 +28,7 @@ IMPUTE = Registry("imputation")
 
 
 def _check_all_missing(X: pd.DataFrame, where: str) -> None:
-    empty = [c for c in X.columns if X[c].isna().all()]
+    empty = X.columns[X.isna().all().to_numpy()].tolist()
     if empty:
         raise MethodError(
             f"indicators {empty} have no value for any unit; nothing to impute from "
@@ -55,12 +55,14 @@ def impute_none(
 
 
 def _fill(X: pd.DataFrame, fill: pd.DataFrame | pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    mask = X.isna()
-    if isinstance(fill, pd.Series):
-        out = X.fillna(fill)
-    else:
-        out = X.where(~mask, fill)
-    return out, mask & out.notna()
+    """``X`` with its missing cells taken from ``fill`` (a value per column or per cell), and
+    the mask of the cells filled."""
+    V = X.to_numpy(dtype=float)
+    F = np.broadcast_to(fill.to_numpy(dtype=float), V.shape)
+    mask = np.isnan(V)
+    out = np.where(mask, F, V)
+    return (pd.DataFrame(out, index=X.index, columns=X.columns),
+            pd.DataFrame(mask & ~np.isnan(out), index=X.index, columns=X.columns))
 
 
 @IMPUTE.register("mean")
@@ -159,12 +161,20 @@ def impute_group_mean(
             f"{where}.group",
         )
     _check_all_missing(X, where)
-    labels = units[group].reindex(X.index)
-    group_means = X.groupby(labels, dropna=True).transform("mean")
-    # units whose label is missing get no group mean from transform: NaN rows
-    group_means = group_means.reindex(X.index)
-    fill = group_means.fillna(X.mean())
-    return _fill(X, fill)
+    # sums taken over the units in id order: the means do not depend on the rows' order
+    order = np.argsort(X.index.to_numpy(dtype=str), kind="stable")
+    codes, _ = pd.factorize(units[group].reindex(X.index[order]))   # -1: no group label
+    V = X.to_numpy(dtype=float)[order]
+    seen = ~np.isnan(V)
+    V0 = np.where(seen, V, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        overall = V0.sum(axis=0) / seen.sum(axis=0)
+        means = np.array([V0[codes == g].sum(axis=0) / seen[codes == g].sum(axis=0)
+                          for g in range(codes.max() + 1)]).reshape(-1, V.shape[1])
+    fill = means[np.maximum(codes, 0)] if len(means) else np.full_like(V, np.nan)
+    fill = np.where((codes[:, None] >= 0) & ~np.isnan(fill), fill, overall)
+    fill[order] = fill.copy()                                       # back to the rows' order
+    return _fill(X, pd.DataFrame(fill, index=X.index, columns=X.columns))
 
 
 def _standardised(X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

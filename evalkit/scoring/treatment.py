@@ -89,9 +89,9 @@ def denominate(
     >>> denominate(X, {"gdp_trade": "GDP"}, units)["gdp_trade"].tolist()
     [5.0, 10.0]
     """
-    out = X.copy()
     if not denominators:
-        return out
+        return X.copy()
+    out = X.to_numpy(dtype=float, copy=True)
     problems: list[EvalkitError] = []
     missing_units = X.index.difference(units.index)
     if len(missing_units):
@@ -100,11 +100,11 @@ def denominate(
             "table (needed for their denominators)",
             where,
         )
+    by_column: dict[str, list[str]] = {}
     for ind, col in denominators.items():
         if ind not in X.columns:
             problems.append(EvalkitError(f"indicator {ind!r} is not in the data", f"{where}.{ind}"))
-            continue
-        if col not in units.columns:
+        elif col not in units.columns:
             problems.append(
                 TableError(
                     f"denominator column {col!r} (for indicator {ind!r}) is not in the units "
@@ -112,33 +112,32 @@ def denominate(
                     f"{where}.{ind}",
                 )
             )
-            continue
-        d = pd.to_numeric(units[col].reindex(X.index), errors="coerce")
+        else:
+            by_column.setdefault(col, []).append(ind)
+    for col, inds in by_column.items():   # one division per denominator, all its indicators
         raw = units[col].reindex(X.index)
+        d = pd.to_numeric(raw, errors="coerce")
         bad_type = d.isna() & raw.notna()
         if bad_type.any():
-            problems.append(
-                TableError(
-                    f"denominator column {col!r} has non-numeric values for units "
-                    f"{list(d.index[bad_type])[:10]}",
-                    f"{where}.{ind}",
-                )
-            )
+            problems += [TableError(f"denominator column {col!r} has non-numeric values for "
+                                    f"units {list(d.index[bad_type])[:10]}", f"{where}.{ind}")
+                         for ind in inds]
             continue
-        has_value = X[ind].notna()
-        bad = has_value & (d == 0)
-        if bad.any():
-            problems.append(
-                TableError(
-                    f"denominator column {col!r} is zero for units "
-                    f"{list(d.index[bad])[:10]} (indicator {ind!r}); expected a non-zero number",
-                    f"{where}.{ind}",
-                )
-            )
-            continue
-        out[ind] = X[ind] / d.where(has_value & (d != 0), np.nan)
+        dv = d.to_numpy(dtype=float, na_value=np.nan)[:, None]
+        V = X[inds].to_numpy(dtype=float)
+        zero = ~np.isnan(V) & (dv == 0)
+        for j in np.flatnonzero(zero.any(axis=0)):
+            problems.append(TableError(
+                f"denominator column {col!r} is zero for units "
+                f"{list(X.index[zero[:, j]])[:10]} (indicator {inds[j]!r}); expected a "
+                "non-zero number", f"{where}.{inds[j]}"))
+        ok = ~zero.any(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = np.where(dv != 0, V / dv, np.nan)
+        cols = X.columns.get_indexer([i for i, k in zip(inds, ok, strict=True) if k])
+        out[:, cols] = R[:, ok]
     _raise(problems, "denomination problems")
-    return out
+    return pd.DataFrame(out, index=X.index, columns=X.columns)
 
 
 
