@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -90,8 +91,9 @@ def _schema(args: argparse.Namespace) -> int:
     if args.out:
         atomic_write(args.out, text)
         print(f"JSON Schema of the spec written to {args.out}; put\n"
-              f"  # yaml-language-server: $schema={args.out}\n"
-              "as the first line of a spec (a path relative to the spec, or a URL)")
+              f"  # yaml-language-server: $schema={Path(args.out).name}\n"
+              "as the first line of a spec in the same folder (else the path from the spec "
+              "to this file, or a URL)")
     else:
         sys.stdout.write(text)
     return 0
@@ -126,16 +128,14 @@ def _methods(args: argparse.Namespace) -> int:
     return 0
 
 
-def report_main(argv: list[str]) -> int:
-    """``evalkit report SPEC_OR_RESULTS [--units ...] [--jobs N] [--lang zh|en]
-    [--scheduler ADDRESS] [--force] [--out DIR]``.
-
-    A spec YAML is evaluated first (:func:`evalkit.run.run_spec` writes its Results folder);
-    a folder is read as Results. Returns 0 when every report was written, 1 when some
-    failed (they are listed), 2 on bad input.
-    """
-    p = argparse.ArgumentParser(prog="evalkit report",
-                                description="Write per-unit HTML reports and an index.")
+def _report_parser() -> argparse.ArgumentParser:
+    """The parser of ``evalkit report``."""
+    p = argparse.ArgumentParser(
+        prog="evalkit report",
+        description="Write per-unit HTML reports, an index and the publication workbook "
+                    "(published.xlsx); with --format pdf also a PDF per unit and a booklet "
+                    "per category. Executed notebooks go to the hidden work folder "
+                    "<parent>/.<out name>.work beside the output folder.")
     p.add_argument("spec_or_results", help="spec YAML (evaluated first) or Results folder")
     p.add_argument("--units", nargs="+", help="only these unit ids")
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
@@ -145,7 +145,39 @@ def report_main(argv: list[str]) -> int:
     p.add_argument("--force", action="store_true", help="redo reports that are up to date")
     p.add_argument("--out", default=None, help="output folder (default reports/<evaluation>)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    a = p.parse_args(argv)
+    p.add_argument("--format", choices=["html", "pdf"], default="html",
+                   help="html (default), or pdf: the HTML reports, then a PDF of each and a "
+                        "booklet per category in <out>/pdf (printed by headless Chromium)")
+    p.add_argument("--wait", nargs="?", type=float, const=math.inf, default=0.0,
+                   metavar="SECONDS", help="when another report writes into the same folder, "
+                   "wait for it (for SECONDS, or until it ends) instead of stopping")
+    return p
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _bare_wait(argv: list[str]) -> list[str]:
+    """``--wait`` not followed by a number becomes ``--wait=inf``, so ``evalkit report --wait
+    results/demo`` reads the folder as the Results, not as the seconds to wait."""
+    return [f"{x}=inf" if x == "--wait" and (i + 1 == len(argv) or not _number(argv[i + 1]))
+            else x for i, x in enumerate(argv)]
+
+
+def report_main(argv: list[str]) -> int:
+    """``evalkit report SPEC_OR_RESULTS [--units ...] [--jobs N] [--lang zh|en]
+    [--scheduler ADDRESS] [--force] [--out DIR] [--format html|pdf] [--wait [SECONDS]]``.
+
+    A spec YAML is evaluated first (:func:`evalkit.run.run_spec` writes its Results folder);
+    a folder is read as Results. Returns 0 when every report (and PDF) was written, 1 when
+    some failed (they are listed), 2 on bad input or a folder another report holds.
+    """
+    a = _report_parser().parse_args(_bare_wait(argv))
     try:
         src = Path(a.spec_or_results)
         if src.is_file():
@@ -159,16 +191,24 @@ def report_main(argv: list[str]) -> int:
         ev = load_results(results_dir).spec.get("evaluation", {})
         batch = run_reports(results_dir, a.out, a.units, a.jobs,
                             a.lang or ev.get("language") or "zh", a.scheduler, a.force,
-                            progress=not a.no_progress)
+                            progress=not a.no_progress, wait=a.wait, pdf=a.format == "pdf",
+                            on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
     except EvalkitError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     n_ok, n_skip = batch.count("ok"), batch.count("skipped")
     print(f"{n_ok} written, {n_skip} up to date, {len(batch.failures)} failed -> {batch.index}")
+    print(f"publication workbook (公示): {batch.publication}")
     for uid, msg in batch.failures.items():
-        print(f"  failed {uid}: {msg} (notebook kept in {batch.out_dir / 'notebooks'})",
+        print(f"  failed {uid}: {msg} (executed notebook kept in {batch.work_dir})",
               file=sys.stderr)
-    return 1 if batch.failures else 0
+    pdfs = batch.pdfs
+    if pdfs is not None:
+        print(f"PDF: {len(pdfs.written)} written, {len(pdfs.skipped)} up to date, "
+              f"{len(pdfs.failures)} failed -> {batch.out_dir / 'pdf'}")
+        for key, msg in pdfs.failures.items():
+            print(f"  failed PDF {key}: {msg}", file=sys.stderr)
+    return 1 if batch.failures or (pdfs is not None and pdfs.failures) else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -50,6 +50,7 @@ from evalkit.results.tidy import (
 from evalkit.scoring.prepare import Scored, prepare
 from evalkit.sources import SOURCES, SourceOutput
 from evalkit.sources.base import source_keys
+from evalkit.spec.points import points_table
 from evalkit.spec.schema import Spec
 from evalkit.spec.tree import Tree
 from evalkit.weights.hierarchy import resolve_tree
@@ -245,7 +246,7 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
     tot = rank_and_grade(spec, tot).rename_axis("unit_id").reset_index()
     tot.insert(0, "period", sc.period)
     w_office = Weff[:, names.index("office")] if "office" in names else np.zeros(len(uid))
-    out = {"totals": tot, "indicators": indicator_table(sc, tree, off, w_office),
+    out = {"totals": tot, "indicators": indicator_table(sc, tree, off, w_office, spec),
            "nodes": node_table(sc, tree, off, w_office),
            "sources": source_table(sc.period, uid, names, M,
                                    np.array([weights[s] for s in names]), Weff, contrib),
@@ -290,6 +291,7 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame],
             parts.setdefault(name, []).append(df)
     out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     out.update(meta_tables(spec, tree))
+    out["meta_weights"] = points_table(spec)
     out["input_audit"] = audit.frame()
     prov = {
         "evaluation": spec.evaluation.model_dump(),

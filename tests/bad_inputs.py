@@ -30,7 +30,8 @@ A case
 
 The classifier (:func:`run_case`)
     runs :func:`evalkit.validate.validate` on the written spec and, only if it passed,
-    :func:`evalkit.run.build` in memory (no Results are written), and names the outcome:
+    :func:`evalkit.run.build` in memory (no Results are written; the files a case leaves
+    untouched are read once per process, :func:`share_clean_reads`), and names the outcome:
 
     ``error_named``             an EvalkitError whose message names an expected location
     ``error_misplaced``         an EvalkitError naming something else
@@ -319,20 +320,23 @@ def set_baselines(city: City, runs: dict[str, tuple[Baseline | None, str]]) -> N
 
 
 def _baseline(city: City, context: str) -> tuple[Baseline | None, str]:
-    """The clean run of ``context`` (None and the error when the clean city fails)."""
-    from evalkit.run import build
-    from evalkit.validate import validate
-
+    """The clean run of ``context``: its totals, or None and ``"<outcome>: <detail>"`` when
+    the clean city does not run with finite totals. The run is also the outcome of the case
+    ``clean/<context>`` (:func:`run_case` does not run it twice)."""
+    share_clean_reads()
     folder = Path(tempfile.mkdtemp(dir=city.root, prefix=f"baseline-{context}-"))
+    clean = Case(f"clean/{context}", "", "demo.yaml", ("demo.yaml",), lambda d: None, True,
+                 True, context)
     try:
         spec_path = Draft(city, context).write(folder)
-        with _quiet():
-            spec, tables = validate(spec_path)
-            res = build(spec, tables)
-    except Exception as err:  # recorded; every case of the context shows it
-        return None, f"{type(err).__name__}: {err}"
+        outcome, detail, res, _ = _validate_and_build(spec_path, clean.where)
+        if outcome == "ok_finite":
+            why = check_results(res, clean, None)
+            outcome, detail = ("silent_wrong", why) if why else (outcome, detail)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    if outcome != "ok_finite":
+        return None, f"{outcome}: {detail}"
     tot = res.tables["totals"]
     sources = tuple(s for s in ("office", *CONTEXTS[context].sources) if s in tot.columns)
     frame = tot[["period", "unit_id", "total", *sources]].assign(
@@ -1059,6 +1063,10 @@ _HEADER_ONLY = {"units.csv": False, "indicator_values.csv": False, "points.csv":
                 "survey_responses.parquet": False, "survey_issued.csv": None,
                 "peer_ratings.csv": False}
 _DUPLICATE = {f: (None if f == "points.csv" else False) for f in FILE_KEY}
+#: One survey response row given twice is one ballot answering the same unit and item twice:
+#: the survey's always-on ``repeated_item`` rule voids that ballot and the input audit counts
+#: it (a documented rule, not a silent drop), so the run is right to go on.
+_DUPLICATE_ROW = {**_DUPLICATE, "survey_responses.parquet": True}
 #: Tables also shuffled (beyond reversed): where an order dependence would hide.
 SHUFFLED = ("indicator_values.csv", "survey_responses.parquet", "peer_ratings.csv")
 _UNIT_GONE = {"indicator_values.csv": False, "points.csv": True, "leaders.csv": False,
@@ -1141,7 +1149,7 @@ def files(corpus: Corpus, city: City, picks: Picks) -> None:
         add("duplicate_row", "one row given twice",
             lambda d, f=file: d.tables.__setitem__(f, pd.concat(
                 [d.table(f), d.table(f).iloc[[len(d.table(f)) // 2]]], ignore_index=True)),
-            _DUPLICATE[file])
+            _DUPLICATE_ROW[file])
         add("doubled", "every row given twice",
             lambda d, f=file: d.tables.__setitem__(f, pd.concat([d.table(f)] * 2,
                                                                 ignore_index=True)),
@@ -1945,6 +1953,20 @@ def names_location(message: str, where: Sequence[str]) -> bool:
     return any(w in message or w in plain for w in where)
 
 
+_ROWS = re.compile(r"\brows? (\d+(?:, \d+)*)")
+
+
+def names_excel_row(message: str, row: int) -> bool:
+    """Whether ``message`` names ``row`` (``row 7``, or among ``rows 2, 7, 9``).
+
+    >>> names_excel_row("x.csv: a leader rates a unit twice in rows 2, 3", 3)
+    True
+    >>> names_excel_row("x.csv, row 12, column 'value': ...", 2)
+    False
+    """
+    return any(str(row) in m.split(", ") for m in _ROWS.findall(message))
+
+
 class _Timeout(Exception):
     pass
 
@@ -2038,6 +2060,43 @@ def check_results(res: Any, case: Case, baseline: Baseline | None,
     return ""
 
 
+_READS: dict[tuple[Any, ...], pd.DataFrame] = {}
+
+
+def share_clean_reads() -> None:
+    """Read each untouched file of the clean city once per process.
+
+    A case links the files it does not corrupt to the clean ones (:meth:`Draft.write`);
+    reading such a link again gives the same table, so :func:`evalkit.inputs.tables`'s reader
+    is wrapped to return a copy of the first read (with the case's own path in ``attrs``).
+    A file a case writes (a corruption) is no link and is always read afresh.
+    """
+    import evalkit.inputs.tables as tables_mod
+    from evalkit.inputs.read import where
+
+    real = tables_mod.read_table
+    if getattr(real, "shared", False):
+        return
+
+    def read_table(path: Any, sheet: Any = None, columns: Any = None, encoding: Any = None,
+                   *args: Any, **kwargs: Any) -> pd.DataFrame:
+        path = Path(path)
+        if args or kwargs or not path.is_symlink():
+            return real(path, sheet, columns, encoding, *args, **kwargs)
+        target = path.resolve()
+        stat = target.stat()
+        key = (str(target), stat.st_mtime_ns, stat.st_size, sheet,
+               tuple(sorted((columns or {}).items())), encoding)
+        if key not in _READS:
+            _READS[key] = real(path, sheet, columns, encoding)
+        df = _READS[key].copy(deep=True)
+        df.attrs = {**_READS[key].attrs, "source": where(path, sheet), "path": str(path)}
+        return df
+
+    read_table.shared = True  # type: ignore[attr-defined]
+    tables_mod.read_table = read_table  # type: ignore[assignment]
+
+
 def _clear(folder: Path) -> None:
     """Empty a case folder for reuse (unlinking files is much cheaper than removing and
     creating folders); links are removed, never followed."""
@@ -2050,52 +2109,64 @@ def _clear(folder: Path) -> None:
                     shutil.rmtree(entry.path)
 
 
-def run_case(city: City, case: Case, workdir: Path | None = None) -> Outcome:
-    """Write ``case`` into a folder, validate it, build it, classify the outcome.
-
-    ``workdir`` is a worker's own folder, reused case after case (default: a new temporary
-    folder, removed afterwards)."""
+def _validate_and_build(spec_path: Path, where: Sequence[str]) -> tuple[str, str, Any, Any]:
+    """Validate the spec at ``spec_path`` and, if that passed, build it: ``(outcome, detail,
+    results, spec)``, the outcome ``ok_finite`` until the results are checked."""
     from evalkit.core.errors import EvalkitError
     from evalkit.run import build
     from evalkit.validate import validate
 
+    with _quiet(), _time_limit(CASE_TIMEOUT):
+        try:
+            spec, tables = validate(spec_path)
+        except EvalkitError as err:
+            named = names_location(str(err), where)
+            return ("error_named" if named else "error_misplaced"), _short(err), None, None
+        except BaseException as err:  # the classification itself
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return "traceback", f"in validate: {_short(err)}", None, None
+        try:
+            res = build(spec, tables)
+        except EvalkitError as err:
+            return "validate_ok_run_failed", _short(err), None, spec
+        except BaseException as err:
+            if isinstance(err, KeyboardInterrupt):
+                raise
+            return "traceback", f"in run: {_short(err)}", None, spec
+    return "ok_finite", "", res, spec
+
+
+def run_case(city: City, case: Case, workdir: Path | None = None) -> Outcome:
+    """Write ``case`` into a folder, validate it, build it, classify the outcome.
+
+    ``workdir`` is a worker's own folder, reused case after case (default: a new temporary
+    folder, removed afterwards). A clean city (``clean/<context>``) was run as its context's
+    baseline: its outcome is the baseline's."""
+    start, cpu = time.perf_counter(), time.process_time()
+    if case.id == f"clean/{case.context}" and case.context in city.baselines:
+        err = city.baseline_errors.get(case.context, "")
+        outcome, _, detail = err.partition(": ") if err else ("ok_finite", "", "")
+        return Outcome(case.id, outcome, detail, 0.0, case.accepts(outcome))
+    share_clean_reads()
     own = workdir is None
     folder = Path(tempfile.mkdtemp(dir=city.root, prefix="case-")) if own else workdir / "case"
     _clear(folder)
-    start, cpu = time.perf_counter(), time.process_time()
     outcome, detail = "traceback", ""
     try:
         draft = Draft(city, case.context)
         case.corrupt(draft)
         spec_path = draft.write(folder)
-        with _quiet(), _time_limit(CASE_TIMEOUT):
-            try:
-                spec, tables = validate(spec_path)
-            except EvalkitError as err:
-                named = names_location(str(err), case.where)
-                outcome, detail = ("error_named" if named else "error_misplaced"), _short(err)
-            except BaseException as err:  # the classification itself
-                if isinstance(err, KeyboardInterrupt):
-                    raise
-                outcome, detail = "traceback", f"in validate: {_short(err)}"
-            else:
-                try:
-                    res = build(spec, tables)
-                except EvalkitError as err:
-                    outcome, detail = "validate_ok_run_failed", _short(err)
-                except BaseException as err:
-                    if isinstance(err, KeyboardInterrupt):
-                        raise
-                    outcome, detail = "traceback", f"in run: {_short(err)}"
-                else:
-                    why = check_results(res, case, city.baselines.get(case.context),
-                                        draft.unit_map, spec.evaluation.periods)
-                    outcome, detail = ("silent_wrong", why) if why else ("ok_finite", "")
+        outcome, detail, res, spec = _validate_and_build(spec_path, case.where)
+        if outcome == "ok_finite":
+            why = check_results(res, case, city.baselines.get(case.context),
+                                draft.unit_map, spec.evaluation.periods)
+            outcome, detail = ("silent_wrong", why) if why else ("ok_finite", "")
     finally:
         if own:
             shutil.rmtree(folder, ignore_errors=True)
-    names_row = (f"row {case.row}" in detail) if (outcome == "error_named" and case.row
-                                                   and case.row > 1) else None
+    names_row = names_excel_row(detail, case.row) if (outcome == "error_named" and case.row
+                                                      and case.row > 1) else None
     return Outcome(case.id, outcome, detail, time.perf_counter() - start,
                    case.accepts(outcome), time.process_time() - cpu, names_row)
 

@@ -119,8 +119,8 @@ def test_init_writes_spec_template_and_schema(tmp_path: Path) -> None:
     heads = [c.value for c in wb["2025年指标"][1]]
     assert heads == ["单位代码", "单位名称", "地区生产总值增速(%)", "一般公共预算收入(万元)",
                      "安全生产事故起数(起)", "群众满意率(%)", "政务服务按时办结率(%)"]
-    assert [c.value for c in wb["加减分"][1]] == ["考核年度", "单位代码", "单位名称", "类型", "分值",
-                                               "事由"]
+    assert [c.value for c in wb["加减分"][1]] == ["考核年度", "单位代码", "单位名称", "类型",
+                                               "分值", "事由"]
     with pytest.raises(EvalkitError, match="already exist"):
         init_project("county", root=tmp_path)
 

@@ -6,7 +6,7 @@ elements have a width), and saves screenshots (into pytest's temporary folder, a
 ``$EVALKIT_SCREENSHOTS`` when that is set). A report is self-contained (its CSS inlined: no
 other file is loaded), fits a 390 px phone without horizontal scrolling, navigates to the
 index and to its neighbours in the category, and prints to PDF (the browser's own printing,
-and :func:`evalkit.report.pdf.write_pdfs`) with its Chinese text embedded as text (read back
+and ``evalkit report --format pdf``) with its Chinese text embedded as text (read back
 by ``pdftotext`` of poppler-utils; that part is skipped without it). Skipped, with the reason,
 when Chromium, its driver or selenium is absent (``make browser`` installs them).
 """
@@ -181,20 +181,35 @@ def test_report_prints_to_pdf_with_chinese_text(site: Path, browser, tmp_path: P
     assert "东城镇" in text and "指标明细" in text and "贡献分" in text
 
 
-def test_pdf_output_one_per_unit_and_a_booklet(site: Path, tmp_path: Path):
-    from evalkit.report.pdf import write_pdfs
+def test_cli_prints_pdfs_one_per_unit_and_a_booklet(site: Path, tmp_path: Path, capsys,
+                                                    monkeypatch):
+    """``evalkit report --format pdf``: the HTML batch, then a PDF per unit and a booklet per
+    category (methods appendix opened, Chinese as text); an unchanged re-run prints none."""
+    import evalkit.report.jobs as report_jobs
+    from evalkit.cli import main
+    from evalkit.report.paths import work_dir
 
+    monkeypatch.setattr(report_jobs, "code_digest", lambda: "pinned")  # others edit the code
     results = Path(__import__("json").loads(
-        (site / "notebooks" / "T01.json").read_text("utf-8"))["params"]["results_dir"])
-    batch = write_pdfs(site, results, "zh", units=["T01", "T02"], jobs=2)
-    assert batch.failures == {}
-    names = sorted(p.name for p in batch.written)
-    assert names == ["T01.pdf", "T02.pdf", "booklet-township.pdf"]
-    text = _pdf_text(site / "pdf" / "T01.pdf")
+        (work_dir(site) / "T01.json").read_text("utf-8"))["params"]["results_dir"])
+    out = tmp_path / "pdfsite"
+    args = ["report", str(results), "--out", str(out), "--units", "T01", "T02", "--jobs", "2",
+            "--format", "pdf", "--no-progress"]
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "PDF: 3 written, 0 up to date, 0 failed" in said
+    assert sorted(p.name for p in (out / "pdf").iterdir()) == \
+        ["T01.pdf", "T02.pdf", "booklet-township.pdf"]
+    assert not (out / "notebooks").exists()  # executed notebooks stay in the work folder
+    text = _pdf_text(out / "pdf" / "T01.pdf")
     assert "东城镇" in text and "方法与数据来源" in text and "指标计分方法" in text  # opened
-    booklet = _pdf_text(site / "pdf" / "booklet-township.pdf")
+    booklet = _pdf_text(out / "pdf" / "booklet-township.pdf")
     assert booklet.index("东城镇 · 绩效考评报告") > booklet.index("目录")
-    again = write_pdfs(site, results, "zh", units=["T01", "T02"])
-    assert again.written == [] and len(again.skipped) == 3  # up to date
+    assert "西城镇 · 绩效考评报告" in booklet and "南山乡" not in booklet  # T02 in, T03 not
+    assert b"/Outlines" in (out / "pdf" / "booklet-township.pdf").read_bytes()  # bookmarks
+    assert 'href="pdf/booklet-township.pdf"' in (out / "index.html").read_text("utf-8")
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "0 written, 3 up to date" in said and "PDF: 0 written, 3 up to date" in said
     for d in _shots(tmp_path):
-        shutil.copy(site / "pdf" / "T01.pdf", d / "T01.pdf")
+        shutil.copy(out / "pdf" / "T01.pdf", d / "T01.pdf")

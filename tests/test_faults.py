@@ -38,6 +38,7 @@ from evalkit.core.atomic import WriteError
 from evalkit.core.errors import EvalkitError
 from evalkit.demo import make_demo
 from evalkit.report.lock import LOCK_NAME
+from evalkit.report.paths import work_dir
 from evalkit.report.runner import run_reports
 from evalkit.results import Results
 from evalkit.results.manifest import MANIFEST
@@ -58,7 +59,9 @@ def siblings(folder: Path) -> list[str]:
 
 
 def temp_files(folder: Path) -> list[str]:
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if ".tmp" in p.name)
+    """Temporary files under ``folder`` and, for a reports folder, under its work folder."""
+    roots = [folder] + [w for w in [work_dir(folder)] if w.is_dir()]
+    return sorted(str(p.relative_to(r)) for r in roots for p in r.rglob("*") if ".tmp" in p.name)
 
 
 def wait_for(cond: Callable[[], bool], timeout: float, step: float = 0.01) -> bool:
@@ -116,7 +119,7 @@ def survivors(procs: list[psutil.Process], timeout: float) -> list[str]:
 
 
 def ok_sidecars(out: Path) -> set[str]:
-    side = out / "notebooks"
+    side = work_dir(out)
     return {p.stem for p in side.glob("*.json")
             if json.loads(p.read_text("utf-8")).get("status") == "ok"} if side.is_dir() else set()
 
@@ -347,20 +350,38 @@ def test_second_batch_on_one_folder_refuses_or_waits(city: Path, tmp_path: Path,
                                                rf"{proc.pid}, since .*\) is writing into"):
             run_reports(city, out, units=units, jobs=1, progress=False)
         assert main(["report", str(city), "--out", str(out), "--no-progress"]) == 2
-        assert "another `evalkit report`" in capsys.readouterr().err
-        b = run_reports(city, out, units=units, jobs=1, progress=False, wait=150)
+        err = capsys.readouterr().err
+        assert f"error: {out}: another `evalkit report` (pid {proc.pid}," in err
+        args = ["report", str(city), "--out", str(out), "--jobs", "1", "--no-progress",
+                "--units", *units]
+        assert main([args[0], "--wait", *args[1:]]) == 0  # --wait, then the Results folder
         assert proc.wait(10) == 0
-    assert [o.status for o in b.outcomes] == ["skipped"] * 4  # 3 units and the overview
+        said = capsys.readouterr()
+    assert f"{out}: waiting for another `evalkit report` (pid {proc.pid}" in said.err
+    assert "0 written, 4 up to date, 0 failed" in said.out  # 3 units and the overview
+    b = run_reports(city, out, units=units, jobs=1, progress=False, wait=5)  # free: no wait
+    assert [o.status for o in b.outcomes] == ["skipped"] * 4
+
+
+@contextmanager
+def local_cluster() -> Iterator[object]:
+    """A client of a one-worker ``distributed.LocalCluster`` (threads, no dashboard); the test
+    is skipped, with the reason, when distributed is missing or the cluster cannot start."""
+    distributed = pytest.importorskip("distributed", reason="distributed not installed")
+    try:
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                           dashboard_address=None)
+    except Exception as exc:  # no free port, no loopback interface, ...
+        pytest.skip(f"distributed.LocalCluster cannot start here: {type(exc).__name__}: {exc}")
+    with cluster, distributed.Client(cluster) as client:
+        yield client
 
 
 def test_dask_executor_writes_the_same_bytes_as_the_local_executor(city: Path, tmp_path: Path):
-    from distributed import Client, LocalCluster
-
     units = ["T01", "../evil"]
     local = run_reports(city, tmp_path / "local", units=units, jobs=2, executor="local",
                         progress=False, overview=False)
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with local_cluster() as client:
         dask = run_reports(city, tmp_path / "dask", units=units, scheduler=client,
                            progress=False, overview=False)
     assert local.failures == {} and dask.failures == {}

@@ -246,3 +246,13 @@ def test_data_dependent_note_in_both_languages() -> None:
     assert DATA_DEPENDENT_NOTE in LABELS
     zh, en = t(DATA_DEPENDENT_NOTE, "zh"), t(DATA_DEPENDENT_NOTE, "en")
     assert "客观赋权" in zh and "fall" in en
+
+
+def test_weights_lab_notes_the_data_driven_schemes_only() -> None:
+    from evalkit.labs.weights import scheme_notes
+
+    schemes = {"critic": {"method": "critic"}, "entropy": {"method": "entropy"},
+               "ahp": {"method": "ahp"}, "equal": {"method": "equal"}}
+    notes = scheme_notes(schemes, "zh")
+    assert sorted(notes) == ["critic", "entropy"]          # the fixed schemes get no note
+    assert all(n == t(DATA_DEPENDENT_NOTE, "zh") for n in notes.values())

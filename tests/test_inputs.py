@@ -29,7 +29,7 @@ from evalkit.inputs.vocabulary import (
     parse_numbers,
     parse_periods,
 )
-from evalkit.validate import load_spec, validate
+from evalkit.validate import check, load_spec, validate
 
 LEADERS = pd.DataFrame({"period": 2025, "unit_id": list(TOY_UNITS["unit_id"]) * 2,
                         "rater_id": ["L1"] * 6 + ["L2"] * 6,
@@ -383,3 +383,73 @@ def test_points_without_period_in_several_periods(tmp_path: Path) -> None:
     msg = _error(write_toy(tmp_path, spec, {"values.csv": vals,
                                             "points.csv": TOY_POINTS.drop(columns="period")}))
     assert "points.csv" in msg and "no period column" in msg
+
+
+def _year_sheets(path: Path, edit: Callable[[str, pd.DataFrame], pd.DataFrame] | None = None
+                 ) -> Path:
+    """The toy values as one wide sheet per year, 2024年指标 and 2025年指标 (the same values)."""
+    wide = TOY_VALUES.pivot(index="unit_id", columns="indicator_id", values="value")
+    wide = wide.reset_index().astype(object)
+    with pd.ExcelWriter(path) as xw:
+        for year in ("2024", "2025"):
+            df = edit(year, wide.copy()) if edit else wide
+            df.to_excel(xw, sheet_name=f"{year}年指标", index=False)
+    return path
+
+
+def _by_year(s: dict[str, Any], periods: list[int] | None = None) -> None:
+    s["data"]["values"] = {"file": "v.xlsx", "sheet": "{period}年指标", "layout": "wide"}
+    if periods is None:
+        s["evaluation"].pop("periods")
+    else:
+        s["evaluation"]["periods"] = periods
+
+
+def test_one_sheet_per_year_gives_the_periods(tmp_path: Path) -> None:
+    want = _totals(write_toy(tmp_path / "long"))
+    path = write_toy(tmp_path / "wide", _spec(_by_year))         # no evaluation.periods
+    _year_sheets(tmp_path / "wide" / "v.xlsx")
+    spec, tables = validate(path)
+    assert sorted(tables["values"]["period"].unique()) == ["2024", "2025"]
+    totals = evaluate(spec, tables).totals
+    got = totals[totals["period"] == "2025"].set_index("unit_id")["total"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+
+
+def test_errors_in_a_year_sheet_name_that_sheet(tmp_path: Path) -> None:
+    def bad(year: str, df: pd.DataFrame) -> pd.DataFrame:
+        if year == "2025":
+            df.loc[3, "b"] = "x"                              # row 5 of the sheet
+        return df
+    path = write_toy(tmp_path, _spec(lambda s: _by_year(s, [2023, 2024, 2025])))
+    _year_sheets(tmp_path / "v.xlsx", bad)
+    msg = _error(path)
+    assert "sheet '2025年指标', row 5, column 'b'" in msg and "'2024年指标', row" not in msg
+    assert "no sheet '2023年指标' for period 2023" in msg
+    assert "no indicator value for period 2023" not in msg   # the missing sheet says it
+
+
+def test_indicator_columns_by_name_with_a_unit(tmp_path: Path) -> None:
+    named = _spec(lambda s: (_by_year(s, [2024, 2025]),
+                             s["indicators"][0].update(name="增速", unit="%")))
+    want = _totals(write_toy(tmp_path / "long"))
+    path = write_toy(tmp_path / "a", named)
+    _year_sheets(tmp_path / "a" / "v.xlsx", lambda y, df: df.rename(columns={"a": "增速（%）"}))
+    spec, tables = validate(path)
+    totals = evaluate(spec, tables).totals
+    got = totals[totals["period"] == "2025"].set_index("unit_id")["total"]
+    pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+    path = write_toy(tmp_path / "b", named)                     # a second column for a
+    _year_sheets(tmp_path / "b" / "v.xlsx", lambda y, df: df.assign(增速=df["a"]))
+    assert "columns 'a' and '增速' both read as indicator 'a'" in _error(path)
+
+
+def test_an_indicator_left_empty_in_a_category_is_a_warning(tmp_path: Path) -> None:
+    town = TOY_VALUES["unit_id"].str.startswith("T")
+    vals = TOY_VALUES[~(town & (TOY_VALUES["indicator_id"] == "b"))]     # b: no township value
+    spec = _spec(lambda s: s["defaults"].update(missing="zero"))
+    v = check(write_toy(tmp_path, spec, {"values.csv": vals}))
+    hits = [w for w in v.warnings if "no value at all" in w]
+    assert len(hits) == 1 and "['b (township)']" in hits[0] and "values.csv" in hits[0]
+    spec = _spec(lambda s: s["defaults"].update(missing="category_mean"))
+    assert "so no category mean" in _error(write_toy(tmp_path / "m", spec, {"values.csv": vals}))

@@ -80,12 +80,27 @@ def test_report_notebooks_run_with_their_defaults(project: Path, tmp_path: Path,
     assert "分类排名" in overview and "<svg" in overview
 
 
+@pytest.fixture(scope="module")
+def lab_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project folder after ``evalkit demo`` (params/demo.yaml, data/demo/, notebooks/), as
+    the labs' defaults expect it; built here, so the tests do not need ``make demo`` first."""
+    from evalkit.demo.city import make_demo
+
+    root = tmp_path_factory.mktemp("labs")
+    make_demo(root / "data" / "demo", spec_path=root / "params" / "demo.yaml")
+    (root / "notebooks").mkdir()
+    for name in LABS:
+        shutil.copy(NOTEBOOKS / f"{name}.ipynb", root / "notebooks")
+    return root
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("where", ["root", "notebooks"])
 @pytest.mark.parametrize("name", LABS)
-def test_labs_run_with_their_defaults(name: str, where: str, tmp_path: Path):
-    cwd = ROOT if where == "root" else NOTEBOOKS
-    nb = run(NOTEBOOKS / f"{name}.ipynb", cwd, tmp_path / f"{name}.ipynb")
+def test_labs_run_with_their_defaults(name: str, where: str, tmp_path: Path,
+                                      lab_project: Path):
+    cwd = lab_project if where == "root" else lab_project / "notebooks"
+    nb = run(lab_project / "notebooks" / f"{name}.ipynb", cwd, tmp_path / f"{name}.ipynb")
     out = text(nb)
     images = out.count("image/png") + out.count("<svg")
     assert images >= 3, name

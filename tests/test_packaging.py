@@ -103,7 +103,7 @@ def test_installed_wheel_finds_its_notebooks_and_writes_reports(tmp_path):
     html = (work / "reports" / "T01.html").read_text("utf-8")
     assert "东城镇" in html and "指标明细" in html
     assert (work / "reports" / "overview.html").is_file()
-    nb = json.loads((work / "reports" / "notebooks" / "T01.ipynb").read_text("utf-8"))
+    nb = json.loads((work / ".reports.work" / "T01.ipynb").read_text("utf-8"))
     assert Path(nb["metadata"]["papermill"]["input_path"]).is_relative_to(venv)
 
 

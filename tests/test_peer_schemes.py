@@ -9,6 +9,7 @@ from scipy import stats
 from scipy.stats.mstats import winsorize
 
 from evalkit.core.errors import EvalkitError, MethodError
+from evalkit.sources.peer.config import validate_config
 from evalkit.sources.peer.schemes import (
     SCHEMES,
     Design,
@@ -254,3 +255,18 @@ def test_connected_design_scheme_refuses_two_islands():
 def test_unknown_scheme_lists_known_ones():
     with pytest.raises(EvalkitError, match=r"unknown peer scheme method 'avg'.*trimmed_mean"):
         SCHEMES.get("avg", "sources.peer.scheme")
+
+
+@pytest.mark.parametrize(("scheme", "params", "path"), [
+    ("trimmed_mean", {"k": -1}, "sources.peer.params.k"),
+    ("winsorized_mean", {"k": 2, "min_raters": 4}, "sources.peer.params.min_raters"),
+    ("trimmed_mean", {"k": "x"}, "sources.peer.params.k"),
+    ("peerrank", {"alpha": 0.7, "beta": 0.5}, "sources.peer.params.beta"),
+    ("mean", {"k": 1}, "sources.peer.params.k"),
+])
+def test_peer_config_checks_scheme_params(scheme: str, params: dict, path: str) -> None:
+    """The section's check finds what the scheme would raise, named by its YAML path."""
+    found = [e.where for e in validate_config({"scheme": scheme, "params": params},
+                                              "sources.peer")]
+    assert found == [path]
+    assert validate_config({"scheme": scheme, "params": {}}, "sources.peer") == []

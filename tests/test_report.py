@@ -23,7 +23,7 @@ import pytest
 
 from evalkit.cli import report_main as cli_main
 from evalkit.core.errors import EvalkitError
-from evalkit.report.paths import inside, safe_stem
+from evalkit.report.paths import inside, safe_stem, work_dir
 from evalkit.report.runner import run_reports
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -125,7 +125,9 @@ def test_script_unit_name_is_escaped(batch):
 def test_dotdot_unit_id_stays_inside_the_output_folder(batch):
     out = batch.out_dir
     written = [p.resolve() for p in out.parent.rglob("*")]
-    assert all(out.resolve() in p.parents or p == out.resolve() for p in written)
+    roots = (out.resolve(), work_dir(out))  # the reports folder and its work folder
+    assert all(p in roots or any(r in p.parents for r in roots) for p in written)
+    assert {p.name for p in out.parent.iterdir()} == {out.name, f".{out.name}.work"}
     stem = safe_stem("../evil")
     assert "/" not in stem and not stem.startswith(".")
     assert "越界单位" in text_of(read(out / f"{stem}.html"))
@@ -157,7 +159,7 @@ def test_warm_kernel_output_equals_a_fresh_papermill_run(batch, city, tmp_path):
     nb = pm.execute_notebook(str(UNIT_NB), str(tmp_path / "T01.ipynb"), progress_bar=False,
                              parameters={"results_dir": str(city), "unit_id": "T01",
                                          "lang": "zh"})
-    job = json.loads(read(batch.out_dir / "notebooks" / "T01.json"))
+    job = json.loads(read(work_dir(batch.out_dir) / "T01.json"))
     title = re.search(r"<title>(.*?)</title>", read(batch.out_dir / "T01.html")).group(1)
     import html as _html
 
@@ -194,11 +196,11 @@ def test_failing_unit_does_not_stop_the_batch(city, tmp_path, capsys):
     assert "broken on purpose" in b.failures["T02"]
     assert (out / "T01.html").is_file() and (out / "T03.html").is_file()
     assert not (out / "T02.html").exists()
-    kept = nbformat.read(out / "notebooks" / "T02.ipynb", as_version=4)
+    kept = nbformat.read(work_dir(out) / "T02.ipynb", as_version=4)
     errors = [o for c in kept.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors and errors[0]["ename"] == "AssertionError"
-    assert json.loads(read(out / "notebooks" / "T02.json"))["status"] == "failed"
+    assert json.loads(read(work_dir(out) / "T02.json"))["status"] == "failed"
     index = read(out / "index.html")
     assert "broken on purpose" in index and 'href="T02.html"' not in index
     # the failed unit is redone by the next run, the others are up to date
@@ -216,7 +218,7 @@ def test_resume_after_a_killed_run(tmp_path):
             "'--no-progress']))")
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    side = out / "notebooks"
+    side = work_dir(out)
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline and len(list(side.glob("*.json"))) < 3:
@@ -247,18 +249,57 @@ def test_resume_after_a_killed_run(tmp_path):
     assert [o.status for o in d.outcomes] == ["ok", "ok"]
 
 
-def test_dask_executor_output_equals_local_run(city, batch, tmp_path):
-    from distributed import Client, LocalCluster
+def test_pdf_without_chromium_is_a_clear_error_before_any_report(city, tmp_path, monkeypatch,
+                                                                 capsys):
+    import evalkit.report.pdf as report_pdf
 
-    units = ["T01", "T04", "../evil"]
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
-        b = run_reports(city, tmp_path / "dask", units=units, scheduler=client,
-                        progress=False, overview=False)
+    monkeypatch.delenv("EVALKIT_CHROMIUM", raising=False)
+    monkeypatch.setattr(report_pdf.shutil, "which", lambda name: None)
+    out = tmp_path / "out"
+    assert cli_main([str(city), "--out", str(out), "--format", "pdf", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "error: --format pdf: no Chromium found to print PDFs" in err
+    assert "apt-get install chromium" in err and not out.exists()
+
+
+def test_published_folder_holds_only_what_is_published(city, tmp_path, monkeypatch):
+    """Executed notebooks and sidecars go to the hidden sibling work folder; the reports
+    folder holds the pages, the index and the publication workbook; what an earlier version
+    left there (notebooks/, report.css) is removed; an unchanged re-run redoes nothing. (The
+    Dask executor is compared with the local one in test_faults.py.)"""
+    import evalkit.report.jobs as report_jobs
+
+    monkeypatch.setattr(report_jobs, "code_digest", lambda: "pinned")  # others edit the code
+    out = tmp_path / "reports" / "toycity"
+    (out / "notebooks").mkdir(parents=True)  # the layout of earlier versions
+    (out / "notebooks" / "T09.ipynb").write_text("{}", "utf-8")
+    (out / "notebooks" / "T09.json").write_text("{}", "utf-8")
+    (out / "report.css").write_text("body{}", "utf-8")
+    b = run_reports(city, out, units=["T01", "../evil"], jobs=1, progress=False)
     assert b.failures == {}
-    for u in units:
-        name = f"{safe_stem(u)}.html"
-        assert read(b.out_dir / name) == read(batch.out_dir / name), u
+    evil = f"{safe_stem('../evil')}.html"
+    published = {"T01.html", evil, "overview.html", "index.html", "published.xlsx"}
+    assert {p.name for p in out.iterdir()} == published
+    assert b.work_dir == tmp_path / "reports" / ".toycity.work"
+    kept = {p.name for p in b.work_dir.iterdir()}
+    assert {"T01.ipynb", "T01.json", "overview.ipynb", "overview.json"} <= kept
+    assert json.loads(read(b.work_dir / "T01.json"))["status"] == "ok"
+    assert 'href="published.xlsx"' in read(b.index) and f'href="{evil}"' in read(b.index)
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(out / "published.xlsx", read_only=True).sheetnames
+    assert sheets[:2] == ["公示·乡镇", "公示·政府部门"]  # the report's language
+    xlsx = (out / "published.xlsx").read_bytes()
+    # temporary files of a killed batch, in the work folder and in pdf/, are swept
+    (out / "pdf").mkdir()
+    litter = [b.work_dir / ".T01.ipynb.tmp-99999999-ab12.tmp", out / "pdf" / ".T01.pdf.tmp-1-x.tmp"]
+    for f in litter:
+        f.write_text("half", "utf-8")
+    again = run_reports(city, out, units=["T01", "../evil"], jobs=1, progress=False)
+    assert again.count("ok") == 0 and again.count("skipped") == 3
+    assert not any(f.exists() for f in litter)
+    assert (out / "published.xlsx").read_bytes() == xlsx
+    assert {p.name for p in out.iterdir()} == published | {"pdf"}
 
 
 # -- bad input ---------------------------------------------------------------------------------
@@ -357,6 +398,12 @@ def test_pages_are_self_contained(batch):
 def test_index_states_method_date_and_flags_in_words(batch, city, current):
     text = text_of(read(batch.index))
     assert "分类考核" in text and "结果计算日期" in text and "等次标准" in text
+    periods = sorted(pd.read_parquet(city / "totals.parquet")["period"].astype(str).unique())
+    assert len(periods) == 2 and "示例市绩效考评" in text
+    assert f"考核期：{periods[-1]}（数据年度：{'、'.join(periods)}）" in text
+    created = json.loads(read(city / "provenance.json"))["created"][:10]
+    assert f"结果计算日期：{created}" in text
+    assert created not in text_of(read(batch.out_dir / "T01.html"))  # only on the index
     flagged = current[current["flags"].astype(str).str.contains("bottom_1")]
     assert len(flagged) and "本类别后 1 名" in text and "bottom_1" not in text
 

@@ -154,6 +154,10 @@ def test_issued_table_problems():
     ({"scales": {"mine": {}}}, "sources.survey.scales.mine"),
     ({"questionnaires": {"q": {"scale": "nope"}}}, "sources.survey.questionnaires.q.scale"),
     ({"ranking": {"correction": "sidak"}}, "sources.survey.ranking.correction"),
+    ({"rules": {"min_seconds_per_item": float("inf")}},
+     "sources.survey.rules.min_seconds_per_item"),
+    ({"rules": {"identical_min_items": float("nan")}},
+     "sources.survey.rules.identical_min_items"),
 ])
 def test_spec_problems_name_their_yaml_path(section, path):
     problems = validate_config(section, "sources.survey")

@@ -176,14 +176,14 @@ def test_identities_on_random_ledger() -> None:
 # ------------------------------------------------------------------ bad input
 def test_closed_before_planned_names_row() -> None:
     bad = ledger([("T01", "a", 1, 1, 1, False), ("T01", "b", 3, 3, 2, False)])
-    with pytest.raises(TableError, match=r"row 2 \(unit_id T01, task_id b\), column "
+    with pytest.raises(TableError, match=r"row 3 \(unit_id T01, task_id b\), column "
                        r"'closed_month'.*before it was planned"):
         summarise_ledger(bad)
 
 
 def test_month_outside_period_names_row() -> None:
     bad = ledger([("T01", "a", 1, 13, None, False)])
-    with pytest.raises(TableError, match=r"row 1 .*'due_month'.*outside period 2025"):
+    with pytest.raises(TableError, match=r"row 2 .*'due_month'.*outside period 2025"):
         summarise_ledger(bad)
     cal = pd.DataFrame({"period": 2025, "unit_id": "T01", "task_id": ["a"],
                         "planned_month": ["2024-12"], "due_month": ["2025-01"],
@@ -195,7 +195,7 @@ def test_month_outside_period_names_row() -> None:
 def test_unknown_unit_in_period_names_row() -> None:
     units = pd.DataFrame({"period": [2024, 2025], "unit_id": ["T01", "T02"]})
     bad = ledger([("T02", "a", 1, 1, 1, False), ("T01", "b", 1, 1, 1, False)])
-    with pytest.raises(TableError, match=r"row 2 \(unit_id T01.*not a unit of period 2025"):
+    with pytest.raises(TableError, match=r"row 3 \(unit_id T01.*not a unit of period 2025"):
         summarise_ledger(bad, units=units, name="tasks_ledger.csv")
 
 
@@ -207,8 +207,11 @@ def test_many_problems_reported_together() -> None:
     text = str(err.value)
     assert "due in 2 before it was planned in 4" in text
     assert "cannot read soon as a month" in text
-    assert "row 3" in text and "blank" in text
-    assert "appears twice" in text
+    assert "row 4" in text and "blank" in text
+    assert "row 2 (unit_id T01, task_id a), column 'task_id': task a appears more than once" \
+        in text
+    assert "row 3 (unit_id T01, task_id a), column 'task_id': task a appears more than once" \
+        in text
 
 
 def test_rolled_over_contradiction() -> None:
@@ -294,3 +297,22 @@ def test_demo_ledger_tracks_quality(demo_city: dict[str, pd.DataFrame]) -> None:
 def test_seed_002_states_the_figures() -> None:
     seed = next((SHARED / "seeds").glob("002_*.txt")).read_text(encoding="utf-8")
     assert "2790" in seed and "2647" in seed and "30分" in seed
+
+
+def test_ledger_rows_named_as_excel_shows_them(tmp_path: Path) -> None:
+    """Every ledger message names the row as Excel shows it (header row 1), also when the
+    table holds several periods and the bad row is not the first of its period."""
+    text = ("period,unit_id,task_id,planned_month,due_month,closed_month\n"
+            "2024,T01,a,1,2,2\n2025,T01,a,1,2,2\n2025,T01,b,3,2,\n2025,T01,c,1,13,\n")
+    (tmp_path / "tasks_ledger.csv").write_text(text, encoding="utf-8")
+    raw = pd.read_csv(tmp_path / "tasks_ledger.csv")
+    lines = text.splitlines()
+    line_b = 1 + next(k for k, s in enumerate(lines) if ",b," in s)
+    line_c = 1 + next(k for k, s in enumerate(lines) if ",c," in s)
+    units = pd.DataFrame({"category": ["township"]}, index=pd.Index(["T01"], name="unit_id"))
+    check = SOURCES.get("tasks").check_tables
+    found = " | ".join(str(e) for e in check({}, {"tasks_ledger": raw}, units,
+                                              ["2024", "2025"]))
+    assert f"row {line_b} (unit_id T01, task_id b), column 'due_month'" in found
+    assert f"row {line_c} (unit_id T01, task_id c), column 'due_month'" in found
+    assert (line_b, line_c) == (4, 5)

@@ -8,6 +8,8 @@ from those rules and the thresholds stated in each test.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -110,11 +112,14 @@ def test_bad_rows_named() -> None:
     with pytest.raises(ProblemList) as err:
         schedule_status(bad, units=UNITS)
     text = str(err.value)
-    assert "row 1 (unit_id T01, project_id A), column 'month'" in text
+    assert "row 2 (unit_id T01, project_id A), column 'month'" in text
     assert "month 13 lies outside period 2025" in text
-    assert "row 2 (unit_id T01, project_id B), column 'actual_pct'" in text
-    assert "row 3 (unit_id Z99, project_id C), column 'unit_id'" in text
-    assert "row 4" in text and "reported twice" in text
+    assert "row 3 (unit_id T01, project_id B), column 'actual_pct'" in text
+    assert "row 4 (unit_id Z99, project_id C), column 'unit_id'" in text
+    assert "row 4 (unit_id Z99, project_id C), column 'month': project reported more than " \
+        "once" in text
+    assert "row 5 (unit_id Z99, project_id C), column 'month': project reported more than " \
+        "once" in text
 
 
 def test_missing_columns() -> None:
@@ -153,3 +158,21 @@ def test_demo_progress_is_monotone_and_tracks_quality() -> None:
     assert len(status) == len(df)
     months = pts[pts["kind"] == "bonus"]["reason"].str.extract(r"month (\d+)")[0]
     assert months.nunique() >= 6  # red flags are awarded in most months
+
+
+def test_progress_rows_named_as_excel_shows_them(tmp_path: Path) -> None:
+    """Every progress message names the row as Excel shows it (header row 1), also when the
+    table holds several periods."""
+    text = ("period,project_id,unit_id,month,planned_pct,actual_pct\n"
+            "2024,A,T01,3,30,30\n2025,A,T01,3,30,30\n2025,B,T01,3,30,140\n")
+    (tmp_path / "project_progress.csv").write_text(text, encoding="utf-8")
+    raw = pd.read_csv(tmp_path / "project_progress.csv")
+    line_b = 1 + next(k for k, s in enumerate(text.splitlines()) if ",B," in s)
+    led = pd.DataFrame({"period": [2024, 2025], "unit_id": "T01", "task_id": "a",
+                        "planned_month": 1, "due_month": 1, "closed_month": 1})
+    check = SOURCES.get("tasks").check_tables
+    found = " | ".join(str(e) for e in check(
+        {"progress": {}}, {"tasks_ledger": led, "project_progress": raw}, UNITS,
+        ["2024", "2025"]))
+    assert f"row {line_b} (unit_id T01, project_id B), column 'actual_pct'" in found
+    assert line_b == 4

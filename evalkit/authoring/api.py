@@ -3,11 +3,15 @@ and ``evalkit.init`` (see :mod:`evalkit`): what the command line does, from a no
 
 Examples
 --------
->>> import evalkit                                                        # doctest: +SKIP
->>> v = evalkit.validate("params/county.yaml")   # every check; v.summary() as validate prints
->>> res = evalkit.run("params/county.yaml")      # evaluate, save to results/county -> Results
->>> res.totals.sort_values(["category", "rank"])
->>> batch = evalkit.report("results/county")     # reports/county/<unit>.html + index.html
+>>> import evalkit
+>>> v = evalkit.validate("params/county.yaml")  # doctest: +SKIP
+>>> res = evalkit.run("params/county.yaml")     # doctest: +SKIP
+>>> res.totals.sort_values(["category", "rank"])  # doctest: +SKIP
+>>> batch = evalkit.report("results/county")    # doctest: +SKIP
+
+``validate`` runs every check (``v.summary()`` is what ``evalkit validate`` prints), ``run``
+evaluates and saves to ``results/county`` and returns the Results, ``report`` writes
+``reports/county/<unit>.html``, ``index.html`` and ``published.xlsx``.
 """
 
 from __future__ import annotations

@@ -10,11 +10,12 @@ absolute grade thresholds puts most units in the lowest grade — so a warning s
 
 Examples
 --------
->>> import pandas as pd                             # doctest: +NORMALIZE_WHITESPACE
+>>> import pandas as pd
 >>> totals = pd.DataFrame({"period": "2025", "unit_id": list("abcd"), "category": "t",
 ...                        "total": [40.0, 50.0, 70.0, 95.0],
 ...                        "grade_name": ["不合格", "不合格", "合格", "优秀"]})
->>> print(grade_warnings(totals, {"t": "乡镇"}, "不合格", 60.0)[0])
+>>> w = grade_warnings(totals, {"t": "乡镇"}, "不合格", 60.0)
+>>> print(w[0])  # doctest: +NORMALIZE_WHITESPACE
 乡镇: 2 of 4 units would be 不合格 (total below 60; totals 40–95) — check min_score or the
 scoring method
 """

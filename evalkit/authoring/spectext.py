@@ -153,6 +153,9 @@ def scorecard_section(cat: Catalogue) -> list[str]:
                  "without a method: efficacy coefficient, 60 to 100 within the category"),
             line(2, "missing: zero", "缺报得 0 分；category_mean 按类别平均；reweight 不计该项 | "
                  "a missing value scores 0 (or category_mean, reweight)"),
+            line(2, "status: {green: 0.95, yellow: 0.85, score: {green: 85, yellow: 60}}",
+                 "红黄绿灯：完成目标 95% 达标、85% 基本达标；无目标值按得分 | traffic lights: "
+                 "green at 95% of the target, yellow at 85%; no target: by the score"),
             "", line(0, "perspectives:", "维度（一级指标） | perspectives")]
     out += [line(2, f"- {yaml_value({'id': p['id'], 'name': p['name']})}")
             for p in cat.perspectives]
@@ -161,7 +164,9 @@ def scorecard_section(cat: Catalogue) -> list[str]:
             "  #   target_ratio 完成率（cap：封顶），rank_points 名次计分（top/step 或 table），",
             "  #   goal_redflag 目标红线（red_flag），……；evalkit methods 列出全部",
             "  # scoring.method: best_ratio, minmax, target_ratio, rank_points, goal_redflag, ...",
-            "  #   (evalkit methods lists them all, evalkit schema their parameters)"]
+            "  #   (evalkit methods lists them all, evalkit schema their parameters)",
+            "  # 可选：warning 预警值，advanced 先进值，status 本指标的红黄绿灯阈值（同 defaults）",
+            "  # optional: warning (预警值), advanced (先进值), status (its own thresholds)"]
     for ind in cat.indicators:
         out += _indicator(ind, cat.points)
     return out
@@ -184,6 +189,13 @@ RULES = [
     line(2, "bonus_cap: 5", "加分累计不超过 5 分 | bonus capped at 5 in total"),
     line(2, "yellow_card_multiplier: 2", "黄牌警告扣分加倍 | a yellow card deducts double"),
     line(2, "veto: {max_grade: pass}", "一票否决：最高评为合格 | a veto: at best 'pass'"),
+    "  # 加扣分标准（可选）：台账的「项目」列（data.points.columns 加 item: 项目）取固定分值；",
+    "  # locked: true 时只能填标准内的项目 | a catalogue of items with fixed points; records",
+    "  # name an item (map its header as item); locked: true rejects other items",
+    "  # catalogue:",
+    "  #   - {item: 省级表彰, kind: 加分, points: 3}",
+    "  #   - {item: 通报批评, kind: 扣分, points: 1}",
+    "  # locked: true",
     "",
     line(0, "grades:", "等次，从高到低 | grades, best first"),
     line(2, "levels:", "min_score 分数线，quota 名额比例 | threshold, quota"),

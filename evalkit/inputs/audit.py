@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.spec.points import points_categories
 from evalkit.spec.schema import Spec
 from evalkit.spec.weights import empty_nodes, weight_groups
 
@@ -72,7 +73,10 @@ def weights_audit(spec: Spec) -> list[dict[str, Any]]:
     """Rows for the sets of sibling weights that do not sum to 1 and are renormalised to
     shares (relative weights), per category, and for the source weights."""
     a = Audit()
+    points = set(points_categories(spec))   # points (分值) are declared, not renormalised
     for what, where, cat, weights in weight_groups(spec):
+        if cat in points:
+            continue
         if abs(sum(weights) - 1) > 1e-9 and sum(weights) > 0:
             a.add("spec", f"weights of the {what} renormalised to sum to 1", len(weights),
                   f"relative weights (defaults.weights: {spec.defaults.weights})",

@@ -23,11 +23,12 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, TableError
 from evalkit.inputs.vocabulary import Parsed, cell_problems, excel_rows, parse_numbers
+from evalkit.spec.practice import POINT_KIND_NAMES
 from evalkit.spec.schema import Spec
 
 #: Chinese names of point kinds (加扣分标准) read as the kinds.
-KIND_NAMES = {"加分": "bonus", "奖励加分": "bonus", "扣分": "deduction", "黄牌": "yellow_card",
-              "黄牌警告": "yellow_card", "一票否决": "veto", "否决": "veto"}
+#: Point kinds as offices write them → evalkit's kinds (one table, in the spec layer).
+KIND_NAMES = POINT_KIND_NAMES
 
 
 def rows(mask: np.ndarray, excel: np.ndarray, limit: int = 5) -> str:

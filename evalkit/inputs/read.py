@@ -17,7 +17,7 @@ Examples
 >>> read_table(d / "u.csv", columns={"unit_id": "单位代码"})["unit_id"].tolist()
 ['001']
 >>> _ = (d / "g.csv").write_bytes("单位代码\\n城关镇\\n".encode("gbk"))
->>> read_table(d / "g.csv")                         # doctest: +ELLIPSIS
+>>> read_table(d / "g.csv")         # doctest: +ELLIPSIS, +NORMALIZE_WHITESPACE
 Traceback (most recent call last):
 ...
 evalkit.core.errors.TableError: ...g.csv: not UTF-8 text (byte ...); re-save the file as UTF-8, or
@@ -27,8 +27,9 @@ declare its encoding (encoding: gbk)
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ import openpyxl
 import pandas as pd
 
 from evalkit.core.errors import TableError
+from evalkit.inputs.vocabulary import period_text
 
 #: Columns read as text whatever they look like: ids, codes and periods.
 TEXT_COLUMNS = ("unit_id", "rater_id", "ratee_id", "rater_unit", "task_id", "project_id",
@@ -44,6 +46,8 @@ TEXT_COLUMNS = ("unit_id", "rater_id", "ratee_id", "rater_unit", "task_id", "pro
 _CSV = (".csv", ".txt")
 _EXCEL = (".xlsx", ".xlsm")
 SUFFIXES = (*_CSV, *_EXCEL, ".parquet")
+#: The placeholder of a per-period sheet name: ``sheet: "{period}年指标"``.
+PERIOD_FIELD = "{period}"
 
 
 def file_sha256(path: str | Path) -> str:
@@ -129,6 +133,72 @@ def _read_excel(path: Path, sheet: str | None, text: dict[str, Any]) -> pd.DataF
                          "read as empty); open the file in Excel and save it, or paste the "
                          "values", where(path, sheet))
     return df
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """The sheet names of an Excel workbook, in order."""
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def is_period_pattern(sheet: str | None) -> bool:
+    """Whether ``sheet`` names one sheet per period (holds :data:`PERIOD_FIELD`)."""
+    return bool(sheet) and PERIOD_FIELD in str(sheet)
+
+
+def period_sheets(path: str | Path, pattern: str, periods: Sequence[str] | None
+                  ) -> tuple[list[tuple[str, str]], list[TableError]]:
+    """The sheets of a per-period pattern (``{period}年指标``): ``(period, sheet)`` pairs.
+
+    With ``periods`` (the evaluated periods as text), one sheet each: ``2025`` reads
+    ``2025年指标``, and a period without its sheet is a problem naming the workbook and the
+    sheet expected. Without, every sheet the pattern matches whose ``{period}`` part is a
+    period (``2025``, ``2025年度``), in the workbook's order.
+
+    Examples
+    --------
+    >>> import openpyxl, tempfile, pathlib
+    >>> wb = openpyxl.Workbook(); wb.active.title = "2024年指标"
+    >>> _ = wb.create_sheet("2025年指标"); _ = wb.create_sheet("说明")
+    >>> book = pathlib.Path(tempfile.mkdtemp()) / "b.xlsx"; wb.save(book)
+    >>> period_sheets(book, "{period}年指标", None)[0]
+    [('2024', '2024年指标'), ('2025', '2025年指标')]
+    >>> print(period_sheets(book, "{period}年指标", ["2023"])[1][0])  # doctest: +ELLIPSIS
+    /...b.xlsx: no sheet '2023年指标' for period 2023 (sheet: '{period}年指标'); the workbook ...
+    """
+    path = Path(path)
+    if path.suffix.lower() not in _EXCEL:
+        return [], [TableError(f"sheet: {pattern!r} reads one sheet per period of an Excel "
+                               "workbook (.xlsx); this file is not one", str(path))]
+    names = sheet_names(path)
+    if periods is not None:
+        found = [(p, pattern.replace(PERIOD_FIELD, p)) for p in periods]
+        missing = [TableError(f"no sheet {s!r} for period {p} (sheet: {pattern!r}); the "
+                              f"workbook has sheets {names}", str(path))
+                   for p, s in found if s not in names]
+        return [(p, s) for p, s in found if s in names], missing
+    head, _, tail = pattern.partition(PERIOD_FIELD)
+    rx = re.compile(re.escape(head) + "(.+)" + re.escape(tail))
+    out = []
+    for name in names:
+        m = rx.fullmatch(name)
+        if m and (p := _period_of(m.group(1))) is not None:
+            out.append((p, name))
+    if not out:
+        return [], [TableError(f"no sheet matches {pattern!r} (one sheet per period, e.g. "
+                               f"{pattern.replace(PERIOD_FIELD, '2025')!r}); the workbook has "
+                               f"sheets {names}", str(path))]
+    return out, []
+
+
+def _period_of(text: str) -> str | None:
+    try:
+        return period_text(text)
+    except ValueError:
+        return None
 
 
 def _drop_trailing_blank(df: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,14 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.inputs.checks import check_units, note, require_columns, rows
-from evalkit.inputs.read import TEXT_COLUMNS, file_sha256, read_table, where
+from evalkit.inputs.read import (
+    TEXT_COLUMNS,
+    file_sha256,
+    is_period_pattern,
+    period_sheets,
+    read_table,
+    where,
+)
 from evalkit.inputs.values import check_points, check_values, spec_periods
 from evalkit.inputs.vocabulary import (
     cell_problems,
@@ -141,19 +148,64 @@ def normalise_table(df: pd.DataFrame, key: str, problems: list[EvalkitError]) ->
     return out
 
 
+def _coded(df: pd.DataFrame, ref: TableRef) -> pd.DataFrame:
+    """The office's codes of ``ref.values`` read as evalkit's (``奖`` → ``bonus``)."""
+    for col, codes in ref.values.items():
+        if col in df.columns:
+            text = df[col].astype("string").str.strip()
+            df[col] = text.where(~text.isin(list(codes)), text.map(codes))
+    return df
+
+
+def _read_periods(spec: Spec, key: str, ref: TableRef, problems: list[EvalkitError]
+                  ) -> pd.DataFrame | None:
+    """A table kept as one sheet per period (``sheet: "{period}年指标"``), read sheet by sheet.
+
+    Each sheet is read and normalised on its own (its errors name it); a sheet without a
+    period column gets the period its name says. The rows are stacked with ``_row`` (the
+    row in its sheet) and, for the values, ``_sheet`` (checked sheet by sheet)."""
+    path = spec.resolve(ref.file)
+    pattern = str(ref.sheet)
+    found, missing = period_sheets(path, pattern, spec_periods(spec)) if path.is_file() \
+        else ([], [TableError("file not found", str(path))])
+    problems += missing
+    parts = []
+    for period, sheet in found:
+        try:
+            df = read_table(path, sheet, ref.columns, ref.encoding)
+        except EvalkitError as err:
+            problems.append(err)
+            continue
+        part = normalise_table(_coded(df, ref), key, problems)
+        if "period" not in part.columns:                # after: blank rows stay blank
+            part.insert(0, "period", period)
+        parts.append(part.assign(_row=excel_rows(part), _sheet=sheet))
+    if not parts:
+        return None
+    out = pd.concat(parts, ignore_index=True)
+    if key != "values":
+        out = out.drop(columns="_sheet")
+    out.attrs = {**parts[0].attrs, "source": where(path, pattern), "sheet": pattern,
+                 "periods_without_sheet": [p for p in spec_periods(spec) or []
+                                           if p not in {q for q, _ in found}],
+                 "audit": [a for p in parts for a in p.attrs.get("audit", [])],
+                 "warnings": [w for p in parts for w in p.attrs.get("warnings", [])]}
+    return out
+
+
 def _read_all(spec: Spec, problems: list[EvalkitError]) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     for key, ref in spec.data.items():
+        if is_period_pattern(ref.sheet):
+            if (df := _read_periods(spec, key, ref, problems)) is not None:
+                tables[key] = df
+            continue
         try:
             df = read_table(spec.resolve(ref.file), ref.sheet, ref.columns, ref.encoding)
         except EvalkitError as err:
             problems.append(err)
             continue
-        for col, codes in ref.values.items():
-            if col in df.columns:
-                text = df[col].astype("string").str.strip()
-                df[col] = text.where(~text.isin(list(codes)), text.map(codes))
-        tables[key] = normalise_table(df, key, problems)
+        tables[key] = normalise_table(_coded(df, ref), key, problems)
     return tables
 
 
@@ -189,7 +241,8 @@ def check_tables(spec: Spec) -> tuple[dict[str, pd.DataFrame], list[EvalkitError
             if periods is None and "period" in tables["values"].columns:
                 periods = sorted(tables["values"]["period"].dropna().unique().tolist())
             tables["points"] = check_points(tables["points"], tables["units"], problems,
-                                            periods, _formats(spec.data["points"], "points"))
+                                            periods, _formats(spec.data["points"], "points"),
+                                            spec=spec)
     return tables, problems
 
 

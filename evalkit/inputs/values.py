@@ -22,17 +22,22 @@ or declare the column's format 'percent'
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, TableError
+from evalkit.inputs.catalogue import catalogue_points, check_points_against
 from evalkit.inputs.checks import KIND_NAMES, note, numbers, require_columns, rows, unknown_ids
+from evalkit.inputs.read import header, where
 from evalkit.inputs.vocabulary import excel_rows, period_text
 from evalkit.spec.schema import POINT_KINDS, Spec
 
 LONG_COLUMNS = ["period", "unit_id", "indicator_id", "value", "_row"]
+#: A header ending in a unit in brackets (full-width brackets are half-width once read).
+_SUFFIX = re.compile(r"(.*\S)\s*\(([^()]+)\)")
 
 
 def spec_periods(spec: Spec) -> list[str] | None:
@@ -48,23 +53,94 @@ def spec_periods(spec: Spec) -> list[str] | None:
     return out
 
 
+def _unit_suffix(head: str) -> tuple[str, str | None]:
+    """``'群众满意率(%)'`` → ``('群众满意率', '%')``; a header without one → ``(head, None)``."""
+    m = _SUFFIX.fullmatch(head)
+    return (m.group(1).strip(), m.group(2).strip()) if m else (head, None)
+
+
+def indicator_columns(columns: list[str], spec: Spec, src: str,
+                      problems: list[EvalkitError]) -> dict[str, str]:
+    """Which column of a wide sheet holds which indicator: ``{indicator id: header}``.
+
+    A header names an indicator by its id (``gdp``), its name (``地区生产总值增速``) or
+    either with a unit suffix in brackets, half- or full-width (``群众满意率（%）``; headers
+    are NFKC-normalised when read). A suffix other than the indicator's declared ``unit``
+    is a problem naming both; so is an indicator two columns claim. Other columns
+    (``单位名称``) are not read.
+
+    Examples
+    --------
+    >>> from evalkit.spec.parse import from_dict
+    >>> spec = from_dict({"evaluation": {"id": "t"}, "perspectives": [{"id": "p"}],
+    ...     "data": {"units": {"file": "u.csv"}, "values": {"file": "v.csv"}},
+    ...     "indicators": [{"id": "sat", "name": "群众满意率", "unit": "%", "perspective": "p"},
+    ...                    {"id": "rev", "name": "收入", "unit": "万元", "perspective": "p"}]})
+    >>> problems = []
+    >>> indicator_columns(["单位名称", "群众满意率(%)", "收入(亿元)"], spec, "v.xlsx", problems)
+    {'sat': '群众满意率(%)'}
+    >>> print(problems[0])                                   # doctest: +NORMALIZE_WHITESPACE
+    v.xlsx, column '收入(亿元)': the column reads as indicator 'rev' (收入) in 亿元, but the
+    spec declares its unit 万元; correct the header or the indicator's unit
+    """
+    by_id = {header(i.id): i.id for i in spec.indicators}
+    by_key: dict[str, str] = dict(by_id)                                   # ids first
+    named = [header(i.name) for i in spec.indicators if i.name]
+    shared = {n for n in named if named.count(n) > 1}
+    for ind in spec.indicators:
+        if ind.name:
+            by_key.setdefault(header(ind.name), ind.id)
+    units = {i.id: i.unit for i in spec.indicators}
+    names = {i.id: i.name for i in spec.indicators}
+    out: dict[str, str] = {}
+    for head in map(str, columns):
+        base, unit = _unit_suffix(head)
+        iid = by_key.get(head) or (by_key.get(base) if unit is not None else None)
+        if iid is None:
+            continue
+        if head not in by_id and (same := {head, base} & shared):
+            ids = [i.id for i in spec.indicators if i.name and header(i.name) in same]
+            problems.append(TableError(f"indicators {ids} share this name; head the column "
+                                       "by the indicator's id", f"{src}, column {head!r}"))
+            continue
+        declared = units[iid]
+        if head not in by_key and declared and header(declared) != unit:
+            problems.append(TableError(
+                f"the column reads as indicator {iid!r} ({names[iid] or iid}) in {unit}, but "
+                f"the spec declares its unit {declared}; correct the header or the "
+                "indicator's unit", f"{src}, column {head!r}"))
+            out.setdefault(iid, "")
+        elif iid in out:
+            problems.append(TableError(
+                f"columns {out[iid]!r} and {head!r} both read as indicator {iid!r}; keep one",
+                src))
+        else:
+            out[iid] = head
+    return {i: h for i, h in out.items() if h}
+
+
 def _wide(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> pd.DataFrame | None:
     problems += require_columns(df, ["unit_id"], "values")
     if "unit_id" not in df.columns:
         return None
-    ind_ids = spec.indicator_ids()
-    absent = [i for i in ind_ids if i not in df.columns]
-    if absent:
-        problems.append(TableError(f"no column for indicator(s) {absent}",
-                                   df.attrs.get("source", "values")))
-    present = [i for i in ind_ids if i in df.columns]
+    src = df.attrs.get("source", "values")
+    cols = [c for c in df.columns if c not in ("unit_id", "period", "_row", "_sheet")]
+    n = len(problems)
+    heads = indicator_columns(cols, spec, src, problems)
+    absent = [f"{i.id} ({i.name})" if i.name else i.id for i in spec.indicators
+              if i.id not in heads]
+    if absent and len(problems) == n:
+        problems.append(TableError(
+            f"no column for indicator(s) {absent}; head a column by the indicator's id, its "
+            f"name or name(unit) (the sheet has {cols})", src))
     fmts = spec.data["values"].formats
-    num = df.assign(**{c: numbers(df, c, problems, fmts.get(c, fmts.get("value", [])))
-                       for c in present})
-    keep = ["unit_id", *present] + (["period"] if "period" in df.columns else [])
-    num = num[keep].assign(_row=excel_rows(df))
-    return num.melt(id_vars=[c for c in ("unit_id", "period", "_row") if c in num.columns],
-                    var_name="indicator_id", value_name="value")
+    num = pd.DataFrame({i: numbers(df, h, problems, fmts.get(i, fmts.get("value", [])))
+                        for i, h in heads.items()}, index=df.index)
+    keys = [c for c in ("unit_id", "period") if c in df.columns]
+    num = pd.concat([df[keys], num], axis=1).assign(_row=excel_rows(df))
+    long = num.melt(id_vars=[*keys, "_row"], var_name="indicator_id", value_name="value")
+    long.attrs["headers"] = heads
+    return long
 
 
 def _long(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> pd.DataFrame | None:
@@ -86,9 +162,10 @@ def _long(df: pd.DataFrame, spec: Spec, problems: list[EvalkitError]) -> pd.Data
     return long
 
 
-def _ranges(long: pd.DataFrame, spec: Spec, wide: bool, src: str, attrs: pd.DataFrame,
-            problems: list[EvalkitError]) -> None:
-    """Values outside an indicator's plausible range: errors, or recorded warnings."""
+def _ranges(long: pd.DataFrame, spec: Spec, heads: dict[str, str] | None, src: str,
+            attrs: pd.DataFrame, problems: list[EvalkitError]) -> None:
+    """Values outside an indicator's plausible range: errors, or recorded warnings
+    (``heads``: a wide sheet's header of each indicator)."""
     for ind in spec.indicators:
         rng = ind.plausible_range()
         if rng is None:
@@ -104,7 +181,7 @@ def _ranges(long: pd.DataFrame, spec: Spec, wide: bool, src: str, attrs: pd.Data
         what = "declared range" if ind.range is not None else "range as a rate (unit %)"
         msg = (f"value(s) of indicator {ind.id!r} outside its {what} [{lo}, {hi}]: "
                f"{v[bad][:5].tolist()} in rows {long['_row'].to_numpy()[bad][:5].tolist()}")
-        column = ind.id if wide else "value"
+        column = heads.get(ind.id, ind.id) if heads is not None else "value"
         hit = long["_row"].to_numpy()[bad]
         at = f"{src}, row {int(hit[0])}, column {column!r}" if len(hit) == 1 else \
             f"{src}, column {column!r}"
@@ -130,12 +207,14 @@ def _coverage(long: pd.DataFrame, spec: Spec, units: pd.DataFrame, src: str,
                  warn=f"{src}: {int(other.sum())} rows of period(s) {found} are not evaluated "
                       f"(evaluation.periods is {periods}); they are ignored")
     for p in periods or sorted(long["period"].dropna().unique()):
+        if p in attrs.attrs.get("periods_without_sheet", ()):
+            continue                                    # its missing sheet is the problem
         here = long[(long["period"] == p) & long["value"].notna()]
         if here.empty:
             listed = " (listed in evaluation.periods)" if periods else ""
             problems.append(TableError(f"no indicator value for period {p}{listed}", src))
             continue
-        problems += _empty_indicators(here, spec, units, p, src)
+        problems += _empty_indicators(here, spec, units, p, src, attrs)
         absent = units.index[~units.index.isin(here["unit_id"])]
         if len(absent) and spec.defaults.missing_unit == "error":
             problems.append(TableError(
@@ -149,42 +228,48 @@ def _coverage(long: pd.DataFrame, spec: Spec, units: pd.DataFrame, src: str,
 
 
 def _empty_indicators(here: pd.DataFrame, spec: Spec, units: pd.DataFrame, period: str,
-                      src: str) -> list[EvalkitError]:
-    """Indicators without any value in a category they apply to, under ``category_mean``
-    (there is no mean to give: the indicator would silently vanish for the category)."""
+                      src: str, attrs: pd.DataFrame) -> list[EvalkitError]:
+    """Indicators without any value in a category they apply to: an error under
+    ``category_mean`` (no mean to give: the indicator would silently vanish for the
+    category), else a warning (every unit of it scores by the policy: a column left empty)."""
     cat = units["category"].astype("string")
     seen = set(zip(here["indicator_id"], here["unit_id"].map(cat), strict=True))
-    gaps = [f"{i.id} ({c})" for i in spec.indicators for c in spec.category_ids()
-            if (i.missing or spec.defaults.missing) == "category_mean"
-            and (i.categories is None or c in i.categories) and (cat == c).any()
+    gaps = [(f"{i.id} ({c})", i.missing or spec.defaults.missing) for i in spec.indicators
+            for c in spec.category_ids()
+            if (i.categories is None or c in i.categories) and (cat == c).any()
             and (i.id, c) not in seen]
-    if not gaps:
+    warn = [g for g, policy in gaps if policy != "category_mean"]
+    policies = sorted({policy for _, policy in gaps if policy != "category_mean"})
+    note(attrs, "values", "indicator without any value in a category, scored by the "
+         "missing-value policy", len(warn), f"missing: {', '.join(policies)}", period=period,
+         where=", ".join(warn[:10]),
+         warn=f"{src}: period {period}: no value at all for indicator(s) {warn[:10]} in a "
+              "category they apply to; every unit there scores by the missing-value policy "
+              "(check the column was filled)")
+    gaps_mean = [g for g, policy in gaps if policy == "category_mean"]
+    if not gaps_mean:
         return []
-    return [TableError(f"period {period}: no value at all for indicator(s) {gaps[:10]} in "
-                       "a category they apply to, so no category mean to fill with; add the "
-                       "values, restrict the indicator's categories, or declare its missing "
-                       "policy reweight", src)]
+    return [TableError(f"period {period}: no value at all for indicator(s) {gaps_mean[:10]} "
+                       "in a category they apply to, so no category mean to fill with; add "
+                       "the values, restrict the indicator's categories, or declare its "
+                       "missing policy reweight", src)]
 
 
-def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
-                 problems: list[EvalkitError]) -> pd.DataFrame:
-    """Check indicator values and return them long: period, unit_id, indicator_id, value.
-
-    Checks: required columns, numbers by the vocabulary, unknown unit and indicator ids,
-    duplicate unit × indicator × period rows, values outside an indicator's plausible range,
-    a period column when several periods are evaluated, periods and units without values.
-    """
+def _checked(df: pd.DataFrame, spec: Spec, units: pd.DataFrame, attrs: pd.DataFrame,
+             problems: list[EvalkitError]) -> pd.DataFrame | None:
+    """One sheet's values, long and checked (all but the coverage of the periods)."""
     src = df.attrs.get("source", "values")
     wide = spec.data["values"].layout == "wide"
     long = _wide(df, spec, problems) if wide else _long(df, spec, problems)
     if long is None:
-        return df
-    long.attrs = df.attrs
+        return None
+    heads = long.attrs.get("headers") if wide else None
     if "period" not in long.columns:
         periods = spec_periods(spec) or []
         if len(periods) > 1:
             problems.append(TableError(f"no period column, and the evaluation has periods "
-                                       f"{periods}; add a period column", src))
+                                       f"{periods}; add a period column, or keep one sheet "
+                                       'per period (sheet: "{period}年指标")', src))
         long["period"] = periods[-1] if periods else "0"
     excel = long["_row"].to_numpy()
     if long["unit_id"].isna().any():
@@ -196,23 +281,55 @@ def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
         problems.append(TableError("duplicate period × unit × indicator: "
                                    f"{rows(np.isin(excel, np.unique(excel[dup])) & dup, excel)}",
                                    src))
-    _ranges(long, spec, wide, src, df, problems)
-    _coverage(long, spec, units, src, df, problems)
+    _ranges(long, spec, heads, src, attrs, problems)
+    return long
+
+
+def check_values(df: pd.DataFrame, spec: Spec, units: pd.DataFrame,
+                 problems: list[EvalkitError]) -> pd.DataFrame:
+    """Check indicator values and return them long: period, unit_id, indicator_id, value.
+
+    Checks: required columns, numbers by the vocabulary, unknown unit and indicator ids
+    (wide: which column is which indicator, :func:`indicator_columns`), duplicate unit ×
+    indicator × period rows, values outside an indicator's plausible range, a period column
+    when several periods are evaluated, periods and units without values. Values read from
+    one sheet per period (a ``_sheet`` column) are checked sheet by sheet, each named.
+    """
+    if "_sheet" in df.columns:
+        sheets = []
+        for sheet, part in df.groupby("_sheet", sort=False):
+            part = part.drop(columns="_sheet")
+            part.attrs = {**df.attrs, "source": where(df.attrs.get("path", "values"), sheet)}
+            sheets.append(part)
+    else:
+        sheets = [df]
+    longs = [x for x in (_checked(p, spec, units, df, problems) for p in sheets)
+             if x is not None]
+    if not longs:
+        return df
+    long = pd.concat(longs, ignore_index=True)
+    _coverage(long, spec, units, df.attrs.get("source", "values"), df, problems)
     out = long[LONG_COLUMNS]
     out.attrs = df.attrs
     return out
 
 
-def _points_column(out: pd.DataFrame, formats: list[str], problems: list[EvalkitError]
+def _points_column(out: pd.DataFrame, formats: list[str], problems: list[EvalkitError],
+                   fill: pd.Series | None = None, columns: dict[str, str] | None = None
                    ) -> pd.Series:
+    """The records' points as numbers (``fill``: the catalogue's points of each record)."""
     src = out.attrs.get("source", "points")
     excel = excel_rows(out)
+    if "points" not in out.columns and fill is not None:
+        out["points"] = pd.NA
     if "points" not in out.columns:
         if (out["kind"] != "veto").any():
             problems.append(TableError("no points column; every record but a veto needs its "
                                        "points", src))
         return pd.Series(0.0, index=out.index)
     pts = numbers(out, "points", problems, formats)
+    if fill is not None:
+        pts = check_points_against(out, pts, fill, columns or {}, problems)
     blank = (pts.isna() & out["kind"].ne("veto").fillna(True)).to_numpy(dtype=bool)
     if blank.any():
         problems.append(TableError(f"blank points in {rows(blank, excel)}; every record but a "
@@ -226,25 +343,32 @@ def _points_column(out: pd.DataFrame, formats: list[str], problems: list[Evalkit
 
 
 def check_points(df: pd.DataFrame, units: pd.DataFrame, problems: list[EvalkitError],
-                 periods: list[str] | None = None, formats: list[str] | None = None
-                 ) -> pd.DataFrame:
+                 periods: list[str] | None = None, formats: list[str] | None = None,
+                 spec: Spec | None = None) -> pd.DataFrame:
     """Check bonus / deduction / yellow-card / veto records (kinds also in Chinese: 加分,
-    扣分, 黄牌警告, 一票否决); ``periods``: the evaluated periods."""
+    扣分, 黄牌警告, 一票否决); ``periods``: the evaluated periods. With the ``spec``'s
+    ``points.catalogue``, records naming an ``item`` take its points
+    (:func:`evalkit.inputs.catalogue.catalogue_points`; a locked catalogue rejects others)."""
     src = df.attrs.get("source", "points")
     problems += require_columns(df, ["unit_id", "kind"], "points")
     if {"unit_id", "kind"} - set(df.columns):
         return df
     excel = excel_rows(df)
     out = df.assign(kind=df["kind"].astype("string").str.strip().replace(KIND_NAMES))
+    if "reason" not in out.columns:
+        out["reason"] = ""
+    columns = dict(spec.data["points"].columns) if spec is not None and \
+        "points" in spec.data else {}
+    fill = catalogue_points(out, spec.points, columns, problems, df) if spec is not None \
+        else None
     bad_kind = ~out["kind"].isin(POINT_KINDS)
     if bad_kind.any():
-        problems.append(TableError(f"unknown kind {sorted(set(out.loc[bad_kind, 'kind']))} in "
+        found = sorted(set(out.loc[bad_kind, "kind"].fillna("")))
+        problems.append(TableError(f"unknown kind {found} in "
                                    f"{rows(bad_kind.to_numpy(), excel)}; expected one of "
                                    f"{list(POINT_KINDS)} (or 加分, 扣分, 黄牌警告, 一票否决)",
                                    f"{src}, column 'kind'"))
-    out["points"] = _points_column(out, list(formats or []), problems)
-    if "reason" not in out.columns:
-        out["reason"] = ""
+    out["points"] = _points_column(out, list(formats or []), problems, fill, columns)
     problems += unknown_ids(out["unit_id"], units.index, excel, src, "unit_id", "unit id(s)")
     _points_periods(out, periods, src, df, problems)
     out.attrs = df.attrs

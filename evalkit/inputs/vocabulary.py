@@ -83,10 +83,12 @@ def _blank(v: Any) -> bool:
 
 def _by_unique(s: pd.Series, one: Callable[[Any], tuple[Any, str]], dtype: str) -> Parsed:
     """Apply ``one`` (value → (parsed, reason)) once per distinct value of ``s``."""
-    codes, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
+    codes, found = pd.factorize(s, use_na_sentinel=True)    # blanks (NA) get code -1
+    uniq = np.asarray(found, dtype=object).tolist()          # Python scalars
     res = [one(v) for v in uniq]
     take = np.where(codes < 0, len(res), codes)
-    why = np.array([r[1] for r in res] + [""], dtype=object)[take]
+    why_u = np.array([r[1] for r in res] + [""], dtype=object)
+    bad_u = np.array([bool(r[1]) for r in res] + [False], dtype=bool)
     new = [r[0] for r in res]
     changed_u = np.array([isinstance(p, str) and isinstance(v, str) and p != v
                           for p, v in zip(new, uniq, strict=True)] + [False], dtype=bool)
@@ -97,7 +99,7 @@ def _by_unique(s: pd.Series, one: Callable[[Any], tuple[Any, str]], dtype: str) 
         uniq_arr = pd.array([pd.NA if v is None else v for v in new] + [pd.NA], dtype=dtype) \
             if dtype != "object" else np.array([*new, None], dtype=object)
         values = pd.Series(uniq_arr[take], index=s.index, name=s.name)
-    return Parsed(values, why != "", why, changed_u[take])
+    return Parsed(values, bad_u[take], why_u[take], changed_u[take])
 
 
 def _text_of(v: Any) -> str | None:

@@ -29,12 +29,12 @@ from evalkit.analysis.uncertainty import (
 )
 from evalkit.core.errors import EvalkitError
 from evalkit.core.figures import setup_matplotlib
-from evalkit.core.labels import name_column
+from evalkit.core.labels import name_column, t
 from evalkit.evaluate import evaluate
 from evalkit.report.data import project_path
 from evalkit.scoring.prepare import prepare
 from evalkit.validate import validate
-from evalkit.weights import WeightSet, compute_weights
+from evalkit.weights import DATA_DEPENDENT_NOTE, WEIGHTING, WeightSet, compute_weights
 
 
 @dataclass
@@ -130,6 +130,20 @@ def scheme_options(p: UncertaintyProblem, schemes: Mapping[str, Mapping[str, Any
             parts.append(ws.weights)
         out[name] = (pd.concat(parts).reindex(p.scores.columns), p.group_weights.copy())
     return out
+
+
+def scheme_notes(schemes: Mapping[str, Mapping[str, Any]], lang: str = "zh") -> dict[str, str]:
+    """What a unit should know about each data-driven scheme (CRITIC, entropy, …): its
+    weights are computed from the scores, so a unit that improves a benefit indicator can see
+    its total fall when the weights move. Schemes with fixed weights get no note.
+
+    Examples
+    --------
+    >>> list(scheme_notes({"critic": {"method": "critic"}, "ahp": {"method": "ahp"}}, "en"))
+    ['critic']
+    """
+    return {name: t(DATA_DEPENDENT_NOTE, lang) for name, cfg in schemes.items()
+            if WEIGHTING.trait(str(cfg.get("method")), "objective")}
 
 
 @dataclass

@@ -24,7 +24,6 @@ import copy
 from collections.abc import Mapping, Sequence
 from functools import cache
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -36,9 +35,6 @@ from evalkit.report.names import flag_labels, names, rule_flags, unit_name, unit
 from evalkit.report.paths import safe_stem
 from evalkit.report.tables import grade_rules
 from evalkit.results import Results
-
-#: The file name of the stylesheet earlier versions wrote beside the pages (now inlined).
-STYLESHEET_NAME = "report.css"
 
 STYLESHEET = f"""
 :root{{--ink:#1f2328;--muted:#57606a;--line:#d0d7de;--head:#f3f5f7;--accent:#0b5cad;
@@ -79,7 +75,7 @@ margin:.45rem 0}}
 .ek-wide td,.ek-wide td.n{{display:block;border:0;border-top:1px solid #eee;text-align:left}}
 .ek-wide td::before{{content:attr(data-label);display:block;color:var(--muted);font-size:.75rem}}
 .ek-wide td:first-child{{grid-column:1/-1;font-weight:600;border-top:0}}
-.ek-wide td:first-child::before{{display:none}}}}
+.ek-wide td:first-child::before{{display:none}} .ek-wide td:empty{{display:none}}}}
 @media print{{
 @page{{size:A4;margin:14mm 12mm}}
 body{{max-width:none;padding:0;font-size:10pt}} .ek-nav{{display:none}}
@@ -98,14 +94,6 @@ def page(title: str, body: str, lang: str) -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(title)}</title><style>{STYLESHEET}</style></head>\n"
             f"<body>\n{body}\n</body></html>\n")
-
-
-def write_stylesheet(out_dir: Path) -> Path:
-    """Remove the separate stylesheet an earlier version wrote into ``out_dir`` (pages now
-    carry their CSS); return its path. Kept so existing callers need no change."""
-    path = Path(out_dir) / STYLESHEET_NAME
-    path.unlink(missing_ok=True)
-    return path
 
 
 def navigation(view: UnitView) -> HTMLBlock:
@@ -208,25 +196,51 @@ def ranking_html(res: Results, lang: str, links: Mapping[str, str] | None = None
     return "".join(parts)
 
 
+def _period_line(res: Results, lang: str) -> str:
+    """``考核期：2025（数据年度：2024、2025）``: the current period and every period of the data."""
+    periods = sorted({str(p) for p in res.tables["totals"]["period"].dropna()})
+    if len(periods) <= 1:
+        return f"{t('period', lang)}{'：' if lang == 'zh' else ': '}{res.current_period}"
+    return t("index_periods", lang, period=res.current_period,
+             periods=t("list_sep", lang).join(periods))
+
+
+def _file_links(res: Results, lang: str, files: Sequence[str]) -> str:
+    """A line of links to the publication workbook and the PDF booklets (``pdf/booklet-*``)."""
+    cats = names(res, "meta_categories", "category", lang)
+    booklets = {f"pdf/booklet-{safe_stem(str(c))}.pdf": str(n) for c, n in cats.items()}
+    order = {f: i for i, f in enumerate(booklets)}  # booklets in the categories' order
+    links = []
+    for f in sorted(files, key=lambda f: (f in order, order.get(f, 0))):
+        text = (t("file_booklet", lang, category=booklets[f]) if f in booklets
+                else t("file_publication", lang) if f.endswith(".xlsx") else f)
+        links.append(f'<a href="{escape(f)}">{escape(text)}</a>')
+    return (f'<p class="ek-files">{escape(t("index_files", lang))}'
+            f'{"：" if lang == "zh" else ": "}{" · ".join(links)}</p>') if links else ""
+
+
 def index_page(res: Results, lang: str, reports: Mapping[str, str],
-               failures: Mapping[str, str], overview: str | None, title: str) -> str:
-    """The index: link to the overview, failures (if any), ranking linking every report.
+               failures: Mapping[str, str], overview: str | None, title: str,
+               files: Sequence[str] = ()) -> str:
+    """The index: evaluation, periods, date and method note; links to the overview and the
+    downloads; failures (if any); the ranking linking every report, flags in words.
 
     Parameters
     ----------
     reports : unit_id -> relative file name of its HTML report (only written reports).
     failures : unit_id -> error message of units whose report failed.
     overview : relative file name of the overview page, or None.
+    files : relative paths of the downloads: ``published.xlsx``, ``pdf/booklet-*.pdf``.
     """
     created = str((res.provenance or {}).get("created") or "")[:10]
     note = t("index_note", lang) + (" " + t("index_date", lang, date=created) if created else "")
     parts = [f"<h1>{escape(title)}</h1>",
-             f"<p>{escape(t('period', lang))}{'：' if lang == 'zh' else ': '}"
-             f"{escape(str(res.current_period))}</p>",
+             f"<p>{escape(_period_line(res, lang))}</p>",
              f'<p class="ek-note">{escape(note)}</p>',
              f'<p class="ek-note">{escape(grade_rules(res, lang))}</p>']
     if overview:
         parts.append(f'<p><a href="{escape(overview)}">{escape(t("overview_link", lang))}</a></p>')
+    parts.append(_file_links(res, lang, files))
     if failures:
         items = "".join(f"<li><code>{escape(str(u))}</code>: {escape(str(m))}</li>"
                         for u, m in failures.items())

@@ -1,10 +1,12 @@
 """Report jobs: plan one job per unit (and the overview), hash its inputs, run one job.
 
 Each job writes, in this order and each atomically (temporary file + :func:`os.replace`):
-the executed notebook ``notebooks/<unit>.ipynb`` (kept also when it failed, with its error),
-the report ``<unit>.html`` (only on success; a stale one is removed on failure), and last a
-sidecar ``notebooks/<unit>.json`` recording the hash of the inputs. A job is up to date when
-its sidecar says ``ok`` for the same inputs hash and its HTML exists.
+the executed notebook ``<unit>.ipynb`` (kept also when it failed, with its error), the report
+``<unit>.html`` (only on success; a stale one is removed on failure), and last a sidecar
+``<unit>.json`` recording the hash of the inputs. The notebook and the sidecar go into the
+batch's work folder (:func:`~evalkit.report.paths.work_dir`, outside the published reports
+folder), the report into the reports folder. A job is up to date when its sidecar says ``ok``
+for the same inputs hash and its HTML exists.
 
 Staleness is decided by content, never by file times. The inputs hash of a job is the
 ``sha256`` of: the content of the Results folder (its manifest's hashes of the tables and the
@@ -40,7 +42,7 @@ from evalkit.report.data import current_totals, load_results
 from evalkit.report.html import notebook_page
 from evalkit.report.kernel import thread_kernel
 from evalkit.report.names import unit_name
-from evalkit.report.paths import inside, safe_stem, shipped_notebook
+from evalkit.report.paths import inside, safe_stem, shipped_notebook, work_dir
 from evalkit.results.provenance import code_digest, content_digest
 
 #: The notebooks the batch executes (package data, see :func:`shipped_notebook`).
@@ -154,7 +156,7 @@ def plan(results_dir: Path, out_dir: Path, units: Sequence[str] | None, lang: st
             raise EvalkitError(f"unknown unit id(s) {unknown}; expected ids of the current "
                                f"period's totals, e.g. {known[:5]}", "--units")
         cur = cur.loc[cur["unit_id"].astype(str).isin(set(units))]
-    nb_dir = out_dir / "notebooks"
+    nb_dir = work_dir(out_dir)
     notebooks = [_notebook(unit_notebook)] + ([_notebook(overview_notebook)]
                                               if overview_notebook else [])
     base = inputs_digest(results_dir, notebooks)

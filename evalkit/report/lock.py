@@ -2,9 +2,11 @@
 
 :class:`FolderLock` is an exclusive lock on an output folder (``flock`` on
 ``<folder>/.evalkit-report.lock``; the kernel releases it when its holder dies, even by
-``kill -9``, so a lock is never stale). A second ``evalkit report`` on the same folder waits
-up to ``wait`` seconds, then stops with an :class:`~evalkit.core.errors.EvalkitError` naming
-the folder and the process that holds it. Where ``fcntl`` does not exist the lock file is
+``kill -9``, so a lock is never stale). A second ``evalkit report`` on the same folder stops at
+once with an :class:`~evalkit.core.errors.EvalkitError` naming the folder and the process that
+holds it, or, with ``--wait [SECONDS]``, waits for that process to finish (``on_wait`` is told
+once, so the command can say whom it waits for) and stops with that error only when the wait
+runs out. Where ``fcntl`` does not exist the lock file is
 created exclusively and holds the owner's process id; a file whose owner no longer runs is
 taken over.
 
@@ -60,14 +62,23 @@ class FolderLock:
     folder : path
         The output folder (created when missing).
     wait : float
-        Seconds to wait for a batch that holds the lock; 0 refuses at once.
+        Seconds to wait for a batch that holds the lock; 0 refuses at once, ``math.inf``
+        waits until it ends.
+    on_wait : callable, optional
+        Called once with a message (folder and holder) when the lock is held and ``wait`` > 0.
     """
 
-    def __init__(self, folder: str | Path, wait: float = 0.0) -> None:
+    def __init__(self, folder: str | Path, wait: float = 0.0,
+                 on_wait: Callable[[str], object] | None = None) -> None:
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
         self.wait = max(0.0, float(wait))
+        self.on_wait = on_wait
         self._fd: int | None = None
+
+    def _holder_text(self) -> str:
+        h = self.holder()
+        return f"pid {h.get('pid', '?')}, since {h.get('since', '?')}"
 
     def _try(self) -> bool:
         """One attempt to take the lock; True when taken."""
@@ -121,13 +132,16 @@ class FolderLock:
         with writing(self.folder):
             self.folder.mkdir(parents=True, exist_ok=True)
             deadline = time.monotonic() + self.wait
+            told = False
             while not self._try():
                 if time.monotonic() >= deadline:
-                    h = self.holder()
-                    who = f"pid {h.get('pid', '?')}, since {h.get('since', '?')}"
-                    raise EvalkitError(f"another `evalkit report` ({who}) is writing into this "
-                                       "folder; wait for it to finish, or choose another "
-                                       "--out", str(self.folder))
+                    raise EvalkitError(f"another `evalkit report` ({self._holder_text()}) is "
+                                       "writing into this folder; wait for it to finish "
+                                       "(--wait), or choose another --out", str(self.folder))
+                if self.on_wait is not None and not told:
+                    told = True
+                    self.on_wait(f"{self.folder}: waiting for another `evalkit report` "
+                                 f"({self._holder_text()}) to finish")
                 time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
             assert self._fd is not None
             now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")

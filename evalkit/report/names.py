@@ -12,7 +12,7 @@ Examples
 >>> from evalkit.report.names import flag_labels, pct
 >>> flag_labels("veto;bottom_3", "zh")
 ['一票否决', '本类别后 3 名']
->>> pct(0.05625), pct(0.45), pct(0.125)
+>>> pct(0.0563), pct(0.45), pct(0.125)
 ('5.63%', '45%', '12.5%')
 """
 
@@ -53,14 +53,16 @@ REPORT_LABELS = label_block("""
     | Contribution = score × global weight × office weight; global weight = perspective weight
     + ×weight in perspective. The contributions add up to {sum}, the office part of the total.
     persp_row {name}（维度权重 {w}，维度得分 {score}） | {name} (weight {w}, score {score})
-    status_rule_target 状态：有目标值的指标，达到目标为“达标”，未达到但得分 ≥ {fair} 为“基本达标”，
-    +否则为“未达标”（“越接近目标越好”的指标得满分为达标）；
-    | Status: with a target, “met” when the target is reached, else “near” with a score ≥
-    + {fair},else “not met” (closer-to-target indicators are met at the full score);
-    status_rule_score 无目标值的指标，得分 ≥ {good} 为“达标”，{fair}–{good} 为“基本达标”，低于 {fair
-    +} 为“未达标”；“缺数据”见注。
-    | without a target, “met” with a score ≥ {good}, “near” from {fair} to {good}, “not met”
-    + below{fair}; “missing”: see the notes.
+    status_rule_target 状态：有目标值的指标，完成目标的 {green} 及以上为“达标”，{yellow} 及以上为
+    +“基本达标”，否则为“未达标”（逆向指标按目标值 ÷ 实际值计完成程度，
+    +“越接近目标越好”的指标按与目标的偏差）；
+    | Status: with a target, “met” at {green} of the target or more, “near” at {yellow} or
+    + more, else “not met” (a cost indicator by target ÷ value, a closer-to-target one by its
+    + distance to the target);
+    status_rule_score 无目标值的指标，得分 ≥ {good} 为“达标”，得分 ≥ {fair} 为“基本达标”，低于
+    + {fair} 为“未达标”；“缺数据”见注。
+    | without a target, “met” with a score ≥ {good}, “near” with a score ≥ {fair}, “not met”
+    + below {fair}; “missing”: see the notes.
     mark_missing 缺失 | missing
     mark_imputed 插补值 | imputed
     note_category_mean 未报送：按本类别该指标的平均得分计分。
@@ -170,8 +172,12 @@ REPORT_LABELS = label_block("""
     index_note 分类考核：各类别的单位分别排名。总分 = 各评价来源得分按权重合成 + 加分 − 扣分；计分方
     +法、权重和数据来源见各单位报告的附录。
     | Units are ranked within their category. Total = the sources' scores weighted + bonus
-    + −deductions; methods, weights and data are in each report's appendix.
+    + − deductions; methods, weights and data are in each report's appendix.
     index_date 结果计算日期：{date} | Results computed on {date}
+    index_periods 考核期：{period}（数据年度：{periods}） | Period: {period} (data years: {periods})
+    index_files 下载 | Downloads
+    file_publication 公示表（Excel） | Published ranking (Excel)
+    file_booklet {category}报告汇编（PDF） | {category}: all reports (PDF)
     booklet_title {category} · {title}（{period}） | {category} · {title} ({period})
     booklet_contents 目录 | Contents
     reason_ahead 第 {month} 月流动红旗（{group}最佳）：超时序进度 {lead} 个百分点

@@ -1,4 +1,5 @@
-"""Paths: the notebooks shipped with evalkit, and output paths that stay in their folder.
+"""Paths: the notebooks shipped with evalkit, output paths that stay in their folder, and the
+batch's work folder.
 
 The report notebooks are package data (``evalkit/notebooks/*.ipynb``, one copy: in the
 repository ``evalkit/notebooks`` is a link to the ``notebooks/`` folder that JupyterLab users
@@ -10,6 +11,15 @@ digits, ``_``, ``-`` and inner dots; any other character becomes ``_`` and, when
 to change, a short hash of the original id is appended so two ids never share a file.
 :func:`inside` then checks the resolved path lies in the folder.
 
+The reports folder holds only what is published (the HTML pages, ``index.html``,
+``published.xlsx``, ``pdf/``). What a batch keeps for itself, the executed notebooks (they
+hold absolute paths and are ~200 KB each) and the job sidecars that make a re-run resume,
+goes into its work folder :func:`work_dir`: the hidden sibling ``<parent>/.<name>.work/`` of
+the reports folder ``<parent>/<name>``. A sibling, not a folder inside the reports or the
+Results folder, so that copying or publishing the reports folder takes none of it, and the
+Results folder stays exactly what its manifest lists. Deleting the work folder only makes the
+next batch redo every report.
+
 Examples
 --------
 >>> from evalkit.report.paths import safe_stem
@@ -19,6 +29,8 @@ Examples
 True
 >>> shipped_notebook("unit_report.ipynb").name
 'unit_report.ipynb'
+>>> work_dir(Path("/srv/reports/demo")).as_posix()
+'/srv/reports/.demo.work'
 """
 
 from __future__ import annotations
@@ -69,3 +81,9 @@ def inside(folder: Path, name: str) -> Path:
         raise EvalkitError(f"output name {name!r} resolves outside the output folder; "
                            "expected a plain file name", str(root))
     return path
+
+
+def work_dir(out: str | Path) -> Path:
+    """The work folder of the reports folder ``out``: ``<parent>/.<name>.work`` (module doc)."""
+    out = Path(out).resolve()
+    return out.parent / f".{out.name or 'reports'}.work"

@@ -10,14 +10,22 @@ network is used. WeasyPrint would add a Python dependency and a second layout en
 output differs from the HTML the units see.
 
 Each PDF is one ``chromium --headless --print-to-pdf`` process (its own temporary profile, so
-runs may overlap; its process group is killed on a timeout). The HTML is printed from a
+runs may overlap; its process group is killed on a timeout). It dies with the batch: started
+through util-linux ``setpriv --pdeathsig KILL`` where that exists (Linux), so a batch killed
+by ``kill -9`` while printing leaves no browser behind. The HTML is printed from a
 temporary copy with the methods appendix opened (``<details open>``), as a printed page
 cannot be clicked. A booklet is one HTML page: a cover and contents (rank, unit, total), then
-every report of the category in rank order, each starting on a new page.
+every report of the category in rank order, each starting on a new page; the PDF's
+bookmarks (outline) follow the headings, so a reader jumps to a unit from the side panel.
 
 Files: ``<out>/pdf/<unit>.pdf`` (the HTML report's file name) and
-``<out>/pdf/booklet-<category>.pdf``. A PDF newer than its HTML is kept (``force=True`` redoes
-all). ``evalkit report --format pdf`` calls :func:`write_pdfs` after the HTML batch.
+``<out>/pdf/booklet-<category>.pdf`` (every report of the category present in ``<out>``, also
+when only some units were asked for). Staleness is decided by content, as for the HTML
+(:mod:`evalkit.report.jobs`): the work folder (:func:`~evalkit.report.paths.work_dir`) keeps
+``pdf.json``, the hash of what each PDF was printed from (its reports' bytes, the language and
+the title); a PDF whose hash is unchanged is kept (``force=True`` redoes all), so an unchanged
+re-run prints nothing. ``evalkit report --format pdf`` prints the PDFs after the HTML batch,
+under the batch's folder lock (:func:`evalkit.report.runner.run_reports` with ``pdf=True``).
 
 Examples
 --------
@@ -28,6 +36,8 @@ Examples
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -40,23 +50,30 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from evalkit.core.atomic import atomic_path
+from tqdm.auto import tqdm
+
+from evalkit.core.atomic import atomic_path, atomic_write
 from evalkit.core.errors import EvalkitError
 from evalkit.core.figures import fmt
 from evalkit.core.labels import t
 from evalkit.report.data import current_totals, load_results
 from evalkit.report.html import page
 from evalkit.report.names import names, unit_names
-from evalkit.report.paths import inside, safe_stem
+from evalkit.report.paths import inside, safe_stem, work_dir
 from evalkit.results import Results
 
 #: Chromium executables tried in order (``$EVALKIT_CHROMIUM`` first when set).
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-#: Flags of every print: no sandbox (containers), no GPU, no network chatter, no header/footer.
+#: Flags of every print: no sandbox (containers), no GPU, no network chatter, no header/footer;
+#: bookmarks from the headings (in a booklet, one per unit report).
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-extensions", "--no-pdf-header-footer", "--hide-scrollbars")
+         "--disable-extensions", "--no-pdf-header-footer", "--hide-scrollbars",
+         "--generate-pdf-document-outline")
 _BODY = re.compile(r"<body[^>]*>(.*)</body>", re.DOTALL)
+#: Prefix that makes the browser get SIGKILL when the thread that started it ends.
+_DIE_WITH_PARENT: tuple[str, ...] = (
+    (shutil.which("setpriv") or "", "--pdeathsig", "KILL") if shutil.which("setpriv") else ())
 
 
 @dataclass
@@ -103,8 +120,8 @@ def print_pdf(html: str, pdf: Path, timeout: float = 180) -> Path:
     with tempfile.TemporaryDirectory(prefix="evalkit-pdf-") as tmp, atomic_path(pdf) as out:
         src = Path(tmp) / "page.html"
         src.write_text(open_details(html), encoding="utf-8")
-        cmd = [exe, *FLAGS, f"--user-data-dir={tmp}/profile", f"--print-to-pdf={out}",
-               src.as_uri()]
+        cmd = [*_DIE_WITH_PARENT, exe, *FLAGS, f"--user-data-dir={tmp}/profile",
+               f"--print-to-pdf={out}", src.as_uri()]
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 start_new_session=True)
         try:
@@ -170,24 +187,36 @@ class _Print:
     category: str = ""
 
 
-def _stale(job: _Print, force: bool) -> bool:
-    """True when the PDF must be printed: forced, absent, or older than one of its reports."""
-    if force or not job.pdf.is_file():
-        return True
-    return any(h.stat().st_mtime_ns > job.pdf.stat().st_mtime_ns for _, h in job.reports)
+def pdf_digest(job: _Print, lang: str, title: str) -> str:
+    """sha256 of what the PDF of ``job`` is printed from: its reports' bytes, the language, the
+    title and the category."""
+    h = hashlib.sha256(f"{lang}\0{title}\0{job.category}\0".encode())
+    for uid, html in job.reports:
+        h.update(uid.encode() + b"\0" + html.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _printed(record: Path) -> dict[str, str]:
+    """PDF file name -> digest it was printed from (``pdf.json`` of the work folder)."""
+    try:
+        data = json.loads(record.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def plan_pdfs(out_dir: Path, res: Results, units: Sequence[str] | None, booklets: bool
               ) -> list[_Print]:
     """The PDFs of the HTML reports present in ``out_dir`` (see :func:`write_pdfs`)."""
     pdf_dir = out_dir / "pdf"
+    asked = set(units) if units else None
     jobs = []
-    for cat, ids in _category_units(res, units).items():
+    for cat, ids in _category_units(res, None).items():
         reports = tuple((u, out_dir / f"{safe_stem(u)}.html") for u in ids)
         reports = tuple((u, h) for u, h in reports if h.is_file())
         jobs += [_Print(u, inside(pdf_dir, f"{safe_stem(u)}.pdf"), ((u, h),))
-                 for u, h in reports]
-        if booklets and reports:
+                 for u, h in reports if asked is None or u in asked]
+        if booklets and reports and (asked is None or asked & set(ids)):
             jobs.append(_Print(f"booklet:{cat}",
                                inside(pdf_dir, f"booklet-{safe_stem(cat)}.pdf"), reports, cat))
     return jobs
@@ -209,26 +238,39 @@ def _print_job(job: _Print, res: Results, lang: str, title: str, timeout: float)
 
 def write_pdfs(out_dir: str | Path, results_dir: str | Path, lang: str = "zh",
                units: Sequence[str] | None = None, jobs: int = 2, force: bool = False,
-               booklets: bool = True, timeout: float = 180) -> PdfBatch:
-    """Print the HTML reports of ``out_dir`` to PDFs: one per unit, a booklet per category.
+               booklets: bool = True, timeout: float = 180, progress: bool = False
+               ) -> PdfBatch:
+    """Print the HTML reports of ``out_dir`` to PDFs: one per unit of ``units`` (default all),
+    a booklet per category of theirs (see the module doc).
 
-    Units whose HTML report is missing (failed, or not asked for) are left out; a PDF newer
-    than its reports is kept unless ``force``. ``jobs`` Chromium processes run at a time. A
-    PDF that cannot be printed is a failure of that PDF only (:attr:`PdfBatch.failures`).
+    Units whose HTML report is missing (failed, or not asked for) are left out; a PDF printed
+    from the same content is kept unless ``force``. ``jobs`` Chromium processes run at a time;
+    ``progress`` shows a bar (tqdm). A PDF that cannot be printed is a failure of that PDF
+    only (:attr:`PdfBatch.failures`): the others are printed.
     """
     out_dir = Path(out_dir).resolve()
     res = load_results(results_dir)
     (out_dir / "pdf").mkdir(parents=True, exist_ok=True)
     ev = res.spec.get("evaluation", {}) if isinstance(res.spec, dict) else {}
     title = str(ev.get("name_en" if lang == "en" else "name") or t("report_title", lang))
+    record = work_dir(out_dir) / "pdf.json"
+    printed = _printed(record)
     plan = plan_pdfs(out_dir, res, units, booklets)
-    work = [j for j in plan if _stale(j, force)]
+    digest = {j.pdf.name: pdf_digest(j, lang, title) for j in plan}
+    work = [j for j in plan if force or not j.pdf.is_file()
+            or printed.get(j.pdf.name) != digest[j.pdf.name]]
     batch = PdfBatch(skipped=[j.pdf for j in plan if j not in work])
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    bar = tqdm(total=len(work), desc="pdf", unit="pdf", disable=not progress or not work)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool, bar:
         errors = pool.map(lambda j: _print_job(j, res, lang, title, timeout), work)
         for job, error in zip(work, errors, strict=True):
+            bar.update(1)
             if error:
+                bar.write(f"failed: {job.pdf.name}: {error}")
                 batch.failures[job.key] = error
+                printed.pop(job.pdf.name, None)
             else:
                 batch.written.append(job.pdf)
+                printed[job.pdf.name] = digest[job.pdf.name]
+            atomic_write(record, json.dumps(printed, indent=1, sort_keys=True))
     return batch

@@ -61,7 +61,7 @@ def bar_markers(labels: Sequence[str], values: Sequence[float],
     n = len(labels)
     # fixed margins (no tight-bbox pass): room for the labels, the legend and the axis label
     size = float(matplotlib.rcParams["font.size"])
-    width, height = 6.4, 0.42 * n + 1.1
+    width, height = 5.2, 0.42 * n + 1.1  # 5.2 in: labels stay >= 10 px on a 390 px phone
     left = min(0.5, (text_width_in(labels, size) + 0.25) / width)
     fig = Figure(figsize=(width, height))
     fig.subplots_adjust(left=left, right=0.97, bottom=0.5 / height, top=1 - 0.4 / height)

@@ -145,7 +145,9 @@ def _history(view: UnitView) -> str | None:
 @SECTIONS.register("uncertainty")
 def _uncertainty(view: UnitView) -> str | None:
     """Rank robustness (``evalkit.analysis.uncertainty.unit_rank_interval``; table
-    ``uncertainty``): the unit's rank and the range of 90 % of its simulated ranks."""
+    ``uncertainty``): the unit's rank and its simultaneous rank set ("rank 3, plausibly
+    2–6": all units' sets hold together), or the range of 90 % of its simulated ranks for
+    Results saved without the sets."""
     table = view.res.tables.get("uncertainty")
     if table is None or table.empty:
         return None

@@ -8,18 +8,17 @@ each row of the indicator table shows every factor of its contribution
 (``score × global weight × office weight``, the global weight being the perspective's weight
 × the weight within it), so a reader can check it with a calculator.
 
-Indicator status (the colour of a row) compares the raw value with the target when the
-spec gives one (``benefit``: value ≥ target; ``cost``: value ≤ target; ``target``: the
-score is the full scale) and otherwise reads the score: ``good`` ≥ 85, ``fair`` ≥ 60,
-``poor`` below, ``missing`` when the value was missing. The report states these thresholds.
+Indicator status (the colour of a row) is the ``status`` column of the ``indicators``
+table: the traffic light against the target with the spec's thresholds, or by the score
+without a target (:mod:`evalkit.scoring.status`, the one implementation); the report states
+the spec's default thresholds, and names a row's warning / advanced flag beside its status.
 
 Examples
 --------
->>> from evalkit.report.tables import indicator_status
 >>> import pandas as pd
 >>> ind = pd.DataFrame({"raw": [7.0, 1.0], "score": [90.0, 20.0], "missing": [False, False],
 ...                     "target": [6.0, None], "direction": ["benefit", "benefit"]})
->>> indicator_status(ind).tolist()
+>>> stored_status(ind).map(STATUS_CLASS).tolist()
 ['good', 'poor']
 """
 
@@ -30,6 +29,7 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from evalkit.analysis.history.section import rank_change_text
 from evalkit.core.figures import HTMLBlock, fmt, html_table, section
 from evalkit.core.labels import label_or, t
 from evalkit.report.data import UnitView, indicator_frame, table
@@ -47,9 +47,10 @@ from evalkit.report.names import (
     unit_name,
 )
 from evalkit.results import Results, sort_periods
+from evalkit.scoring.status import spec_thresholds, stored_status
 
-#: Score thresholds of the status colours when no target applies (points on a 0–100 scale).
-STATUS_GOOD, STATUS_FAIR = 85.0, 60.0
+#: Row class (the stylesheet's colour) of each status.
+STATUS_CLASS = {"green": "good", "yellow": "fair", "red": "poor", "missing": "missing"}
 #: Footnote marks of the indicator table.
 MARKS = "¹²³⁴⁵⁶⁷⁸⁹"
 
@@ -79,7 +80,8 @@ def grade_rules(res: Results, lang: str) -> str:
         else:
             text = t("grade_rule_rest", lang, grade=name, min=last_min or "–")
         quota = getattr(r, "quota", np.nan)
-        parts.append(text + (t("grade_quota", lang, q=pct(quota)) if pd.notna(quota) else ""))
+        quota_text = (" " if lang == "en" else "") + t("grade_quota", lang, q=pct(quota))
+        parts.append(text + (quota_text if pd.notna(quota) else ""))
     return t("grade_standard", lang) + colon(lang) + t("list_sep", lang).join(parts)
 
 
@@ -110,25 +112,12 @@ def header(view: UnitView) -> HTMLBlock:
                      f'{_p(grade_rules(view.res, lang))}</header>')
 
 
-def indicator_status(ind: pd.DataFrame) -> pd.Series:
-    """Status per indicator row: ``good`` / ``fair`` / ``poor`` / ``missing`` (see module doc).
-
-    ``ind`` needs ``raw``, ``score``, ``missing`` and (optionally) ``target``, ``direction``.
-    """
-    score = ind["score"].astype(float).to_numpy()
-    raw = ind["raw"].astype(float).to_numpy()
-    target = (ind["target"] if "target" in ind else pd.Series(np.nan, index=ind.index))
-    target = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float)
-    direction = (ind["direction"] if "direction" in ind else pd.Series("", index=ind.index))
-    direction = direction.astype(str).to_numpy()
-    has_target = ~np.isnan(target)
-    met = np.select([direction == "benefit", direction == "cost"],
-                    [raw >= target, raw <= target], default=score >= 100.0 - 1e-9)
-    by_score = np.select([score >= STATUS_GOOD, score >= STATUS_FAIR], ["good", "fair"], "poor")
-    by_target = np.where(met, "good", np.where(score >= STATUS_FAIR, "fair", "poor"))
-    status = np.where(has_target, by_target, by_score)
-    missing = ind["missing"].fillna(False).astype(bool).to_numpy() | np.isnan(score)
-    return pd.Series(np.where(missing, "missing", status), index=ind.index)
+def status_text(status: str, flags: object, lang: str) -> str:
+    """A row's status in words, with its flags: ``达标 · 先进``."""
+    words = [t(f"status_{status}", lang)]
+    if isinstance(flags, str):
+        words += [label_or(f"flag_{f}", lang, f) for f in flags.split(";") if f]
+    return " · ".join(words)
 
 
 def _target_text(target: object, direction: object) -> str:
@@ -165,7 +154,8 @@ def indicator_table(view: UnitView) -> HTMLBlock:
     """Indicator table: per perspective, each indicator's value, target, score, weights and
     contribution (= score × global weight × office weight) and status, with the rules."""
     lang, ind = view.lang, indicator_frame(view)
-    status = indicator_status(ind)
+    status = stored_status(ind)
+    flags = ind["flags"] if "flags" in ind else pd.Series("", index=ind.index)
     inames = names(view.res, "meta_indicators", "indicator_id", lang)
     pnames = names(view.res, "meta_nodes", "node_id", lang)
     values, notes = _values_and_notes(view, ind, inames)
@@ -181,7 +171,8 @@ def indicator_table(view: UnitView) -> HTMLBlock:
         t("w_global", lang): ind["weight"].map(pct),
         t("w_office", lang): ind["w_source"].map(pct),
         t("contribution", lang): ind["contribution"],
-        t("status", lang): status.map(lambda s: t(f"status_{s}", lang)),
+        t("status", lang): [status_text(s, f, lang)
+                            for s, f in zip(status, flags, strict=True)],
     })
     nodes = view.rows("nodes")
     nscore = nodes.set_index("node_id")["score"] if nodes is not None else pd.Series(dtype=float)
@@ -191,14 +182,16 @@ def indicator_table(view: UnitView) -> HTMLBlock:
             groups[pos] = t("persp_row", lang, name=str(pnames.get(str(p), p)), w=pct(w),
                             score=fmt(nscore.get(p, np.nan)))
     formula = t("ind_formula", lang, sum=fmt(float(ind["contribution"].sum())))
-    rules = t("status_rule_target", lang, fair=fmt(STATUS_FAIR, 0)) + \
+    th = spec_thresholds(view.res.spec)
+    rules = t("status_rule_target", lang, green=pct(th.green), yellow=pct(th.yellow)) + \
         ("" if lang == "zh" else " ") + \
-        t("status_rule_score", lang, good=fmt(STATUS_GOOD, 0), fair=fmt(STATUS_FAIR, 0))
+        t("status_rule_score", lang, good=fmt(th.score_green, 0), fair=fmt(th.score_yellow, 0))
     foot = "".join(f"<li>{escape(n)}</li>" for n in notes)
     foot = f'<ul class="ek-notes" aria-label="{escape(t("notes", lang))}">{foot}</ul>' \
         if notes else ""
     return section(t("indicators", lang), _p(formula, "ek-formula"),
-                   html_table(out, [f"ek-{s}" for s in status], groups=groups),
+                   html_table(out, [f"ek-{STATUS_CLASS.get(s, s)}" for s in status],
+                              groups=groups),
                    foot, _p(rules))
 
 
@@ -274,9 +267,10 @@ def change_table(view: UnitView) -> HTMLBlock:
         f"{t('current', lang)} ({view.period})": df["a"],
         t("delta", lang): [a - b for a, b in zip(df["a"], df["b"], strict=True)],
     }, dtype=object)
+    out.iloc[1, 3] = rank_change_text(before["rank"] - now["rank"])  # ↑3: moved up 3 places
     grade = f"{grade_name(view.res, before, lang)} → {grade_name(view.res, now, lang)}"
     return section(t("change", lang), html_table(out),
-                   _p(f"{t('grade', lang)}: {grade}", ""))
+                   _p(f"{t('grade', lang)}{colon(lang)}{grade}", ""))
 
 
 # -- the methods and provenance appendix ---------------------------------------------------------

@@ -65,7 +65,8 @@ VOCABULARY: dict[tuple[str, str], str] = {
     ("tasks_progress", "status"): "tasks_light_", ("survey_by_group", "status"): "wb.st.",
     ("survey_flags", "status"): "wb.st.", ("peer_audit", "action"): "wb.st.",
     ("survey_audit", "reason"): "survey_reason_", ("*", "direction"): "",
-    ("tasks_ledger", "status"): "tasks_", ("uncertainty", "band"): "wb.band."}
+    ("tasks_ledger", "status"): "tasks_", ("uncertainty", "band"): "wb.band.",
+    ("indicators", "status"): "status_", ("indicators", "flags"): "flag_"}
 _RENAME = {"target": "target_dir", "late": "closed_late", "on_time": "closed_on_time"}
 #: Id columns followed by their names: id -> (metadata table or "", key or label prefix, name).
 NAMED = {"category": ("meta_categories", "category", "category_name"),
@@ -168,7 +169,8 @@ def with_names(res: Results, name: str, df: pd.DataFrame, lang: str) -> pd.DataF
         cols.append((c, df[c]))
         if c == "unit_id" and "unit_name" not in df.columns:
             cols.append(("unit_name", df[c].astype(str).map(units)))
-        elif (c in NAMED and not name.startswith("meta_")) or (c == "perspective_id"):
+        elif (c in NAMED and (not name.startswith("meta_") or name == "meta_weights")) \
+                or c == "perspective_id":
             cols.append((NAMED[c][2], names_of(res, c, df[c], lang)))
     return pd.DataFrame(dict(cols), index=df.index)
 

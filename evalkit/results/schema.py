@@ -6,7 +6,8 @@ detail tables a section shows) and the docs (:func:`markdown`). The tables are
 
 - always written: ``totals``, ``indicators``, ``nodes``, ``sources``, ``points``,
   ``missing_report``, ``input_audit`` and the metadata ``meta_indicators``, ``meta_nodes``,
-  ``meta_categories``, ``meta_grades``;
+  ``meta_categories``, ``meta_grades`` (and ``meta_weights``, the weight table per category
+  with the points (分值) as written; optional only for Results saved before it);
 - optional: ``treatment`` (outlier log, when the spec treats outliers), ``uncertainty`` (rank
   intervals, when the spec asks for them), and the detail tables a source writes, named
   ``<source>_<name>`` (``leaders_detail``, ``tasks_*``, ``survey_*``, ``peer_*``; listed in
@@ -180,7 +181,12 @@ _CORE = [
         weight global weight of the indicator in the unit's scorecard
         contribution points the indicator adds to the total (its office part × office weight)
         missing True when the applicable value is missing (and not imputed)
-        imputed True when the value was imputed"""),
+        imputed True when the value was imputed
+        status? traffic light against the target (spec status thresholds; without a target \
+by the score): green (达标), yellow (基本达标), red (未达标) or missing; optional only for \
+Results saved before it
+        flags? warning (value on the wrong side of the warning value, 预警值) or advanced \
+(value reaches the advanced value, 先进值), ';'-joined ('': none)"""),
     _table("nodes", "One row per unit, period and scorecard node.", "period unit_id node_id", """
         period unit_id node_id level parent_id
         score score of the node, 0–100
@@ -265,6 +271,14 @@ _CORE = [
         name name_en
         min_score lowest total for the grade
         quota largest share of a category's units with the grade (NaN: none)"""),
+    _table("meta_weights", "The weight table per category, as the spec writes it (every "
+           "evaluation writes it; optional so that Results saved before it still load).",
+           "category indicator_id", """
+        category indicator_id perspective_id
+        weight the indicator's nominal share of the office score in the category (before \
+weighting schemes and missing values)
+        points points (分值) as written under weights: points, summing to 100 in the \
+category (NaN: weights are shares)""", optional=True),
 ]
 
 #: Every documented table, in sheet order: the core tables, then the sources' details.

@@ -10,16 +10,20 @@ import numpy as np
 import pandas as pd
 
 from evalkit.scoring.prepare import Scored
+from evalkit.scoring.status import indicator_rules, status_columns
 from evalkit.spec.schema import Spec
 from evalkit.spec.tree import Tree
 
 
 def long_frame(units: pd.Index, items: list[str], colname: str,
-               arrays: dict[str, np.ndarray], keep: np.ndarray | None = None) -> pd.DataFrame:
+               arrays: dict[str, np.ndarray], keep: np.ndarray | None = None,
+               per_item: dict[str, np.ndarray] | None = None, period: str | None = None
+               ) -> pd.DataFrame:
     """Units × items arrays as one long table, unit by unit and the items in order.
 
-    Columns ``unit_id``, ``colname`` (the item) and one per array; ``keep`` (units × items
-    booleans) selects the cells kept. Built from the arrays directly (no index alignment).
+    Columns ``period`` (when given), ``unit_id``, ``colname`` (the item), the ``per_item``
+    columns (one value per item) and one per array; ``keep`` (units × items booleans)
+    selects the cells kept. Built from the arrays directly (no index alignment).
 
     Examples
     --------
@@ -31,30 +35,35 @@ def long_frame(units: pd.Index, items: list[str], colname: str,
     """
     n, k = len(units), len(items)
     take = np.arange(n * k) if keep is None else np.flatnonzero(np.asarray(keep).ravel())
-    data: dict[str, object] = {"unit_id": units[take // k],
-                               colname: pd.Index(items)[take % k]}
+    item = take % k
+    data: dict[str, object] = {} if period is None else {"period": [period] * len(take)}
+    data |= {"unit_id": units[take // k], colname: pd.Index(items)[item]}
+    for name, col in (per_item or {}).items():
+        data[name] = np.asarray(col)[item]
     for name, arr in arrays.items():
         data[name] = np.broadcast_to(arr, (n, k)).reshape(n * k)[take]
     return pd.DataFrame(data)
 
 
 def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
-                    w_office: np.ndarray) -> pd.DataFrame:
-    """``indicators``: raw, treated value, score, global weight and contribution per cell.
+                    w_office: np.ndarray, spec: Spec | None = None) -> pd.DataFrame:
+    """``indicators``: raw, treated value, score, global weight and contribution per cell,
+    and the traffic light and flags (:mod:`evalkit.scoring.status`).
 
     ``contribution = office contribution × the office source's effective weight``, so the
-    contributions of a unit add up to its office part of the total.
+    contributions of a unit add up to its office part of the total. ``status`` and
+    ``flags`` follow the spec's targets, thresholds and warning / advanced values (without
+    ``spec``: the default score thresholds, no flags).
     """
-    inds = tree.indicators
-    ind = long_frame(sc.units.index, inds, "indicator_id", {
+    ind = long_frame(sc.units.index, tree.indicators, "indicator_id", {
         "raw": sc.raw, "value": sc.treated, "score": sc.scores,
         "weight": office["ind_weight"],
         "contribution": office["ind_contrib"] * w_office[:, None],
-        "missing": sc.missing, "imputed": sc.imputed}, keep=sc.applies)
-    ind.insert(2, "perspective_id", np.array(tree.nodes)[tree.ind_parent][
-        pd.Index(inds).get_indexer(ind["indicator_id"])])
-    ind.insert(0, "period", sc.period)
-    return ind
+        "missing": sc.missing, "imputed": sc.imputed}, keep=sc.applies,
+        per_item={"perspective_id": np.array(tree.nodes, dtype=object)[tree.ind_parent]},
+        period=sc.period)
+    rules = indicator_rules(spec) if spec is not None else None
+    return pd.concat([ind, status_columns(ind, rules)], axis=1)
 
 
 def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
@@ -62,24 +71,19 @@ def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
     """``nodes``: score, global weight and contribution of every perspective / pillar."""
     nodes = long_frame(sc.units.index, tree.nodes, "node_id", {
         "score": office["node_scores"], "weight": office["node_weight"],
-        "contribution": office["node_contrib"] * w_office[:, None]})
-    npos = pd.Index(tree.nodes).get_indexer(nodes["node_id"])
-    nodes["level"] = tree.levels[npos]
+        "contribution": office["node_contrib"] * w_office[:, None]}, period=sc.period)
+    item = np.tile(np.arange(len(tree.nodes)), len(sc.units))
     pid = np.array([tree.nodes[p] if p >= 0 else "" for p in tree.node_parent], dtype=object)
-    nodes["parent_id"] = pid[npos]
-    nodes.insert(0, "period", sc.period)
-    return nodes
+    return nodes.assign(level=tree.levels[item], parent_id=pid[item])
 
 
 def source_table(period: str, uid: pd.Index, names: list[str], M: np.ndarray,
                  w_nominal: np.ndarray, w_effective: np.ndarray, contrib: np.ndarray
                  ) -> pd.DataFrame:
     """``sources``: each source's score, nominal and effective weight, contribution."""
-    srcs = long_frame(uid, names, "source", {
+    return long_frame(uid, names, "source", {
         "score": M, "weight": w_nominal, "effective_weight": w_effective,
-        "contribution": contrib})
-    srcs.insert(0, "period", period)
-    return srcs
+        "contribution": contrib}, period=period)
 
 
 def missing_report(spec: Spec, sc: Scored, tree: Tree) -> pd.DataFrame:

@@ -31,7 +31,7 @@ SHEETS = label_block("""
     peer_received 互评收到评分 | Peer ratings received
     peer_reliability 互评信度 | Peer reliability ;; tasks_ledger 预安销号台账 | Task ledger
     tasks_monthly 预安销号月度 | Tasks by month ;; tasks_progress 重点项目进度 | Key projects
-    tasks_yearly 预安销号汇总 | Tasks by unit
+    tasks_yearly 预安销号汇总 | Tasks by unit ;; meta_weights 指标分值 | Weights and points
 """)
 COLUMNS = label_block("""
     rank_lo_joint 联合排名区间下限 | Joint rank interval (low) ;; band 与类别中位数比较 | Band

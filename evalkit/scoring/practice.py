@@ -6,7 +6,9 @@ position, or against a goal and a red-flag value. Each method follows the signat
 with ``x`` the raw values of the units in scope (the category by default), NaN kept NaN.
 
 Range scoring (极差法, ``base + (x - min) / (max - min) · (full - base)``) is ``minmax`` with
-``lower: base`` and ``upper: full``; completion against target (完成率) is ``target_ratio``.
+``lower: base`` and ``upper: full``; completion against target (完成率) is ``target_ratio``;
+its traffic lights (红黄绿灯) and warning / advanced values (预警值 / 先进值) are
+:mod:`evalkit.scoring.status`.
 
 Examples
 --------

@@ -114,17 +114,19 @@ def denominate(
             )
         else:
             by_column.setdefault(col, []).append(ind)
+    at = units.index.get_indexer(X.index)      # every unit is there (checked above)
     for col, inds in by_column.items():   # one division per denominator, all its indicators
-        raw = units[col].reindex(X.index)
-        d = pd.to_numeric(raw, errors="coerce")
-        bad_type = d.isna() & raw.notna()
+        raw = units[col]
+        d = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
+        dv = d.to_numpy(dtype=float, na_value=np.nan)[at][:, None]
+        bad_type = np.isnan(dv[:, 0]) & raw.notna().to_numpy()[at]
         if bad_type.any():
             problems += [TableError(f"denominator column {col!r} has non-numeric values for "
-                                    f"units {list(d.index[bad_type])[:10]}", f"{where}.{ind}")
+                                    f"units {list(X.index[bad_type])[:10]}", f"{where}.{ind}")
                          for ind in inds]
             continue
-        dv = d.to_numpy(dtype=float, na_value=np.nan)[:, None]
-        V = X[inds].to_numpy(dtype=float)
+        pos = X.columns.get_indexer(inds)
+        V = out[:, pos]
         zero = ~np.isnan(V) & (dv == 0)
         for j in np.flatnonzero(zero.any(axis=0)):
             problems.append(TableError(
@@ -134,8 +136,7 @@ def denominate(
         ok = ~zero.any(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             R = np.where(dv != 0, V / dv, np.nan)
-        cols = X.columns.get_indexer([i for i, k in zip(inds, ok, strict=True) if k])
-        out[:, cols] = R[:, ok]
+        out[:, pos[ok]] = R[:, ok]
     _raise(problems, "denomination problems")
     return pd.DataFrame(out, index=X.index, columns=X.columns)
 

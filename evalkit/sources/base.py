@@ -25,8 +25,7 @@ Contract of a source
 ``compute`` would meet in the source's tables, for every evaluated period at once (file,
 row as Excel shows it, column); :func:`evalkit.validate.validate` runs it for every
 configured source, so ``evalkit validate`` lists them before ``run`` meets them. A source
-module that does not register the source itself may attach its check with
-:func:`table_check`.
+attaches its check in one way only: ``register_source(name, check_tables=...)``.
 """
 
 from __future__ import annotations
@@ -76,7 +75,6 @@ class Source:
 
 
 SOURCES = Registry("source")
-_TABLE_CHECKS: dict[str, CheckTables] = {}
 
 
 def register_source(
@@ -98,21 +96,10 @@ def register_source(
     return deco
 
 
-def table_check(name: str) -> Callable[[CheckTables], CheckTables]:
-    """Attach ``check`` as the table check of the source ``name`` (registered elsewhere)."""
-
-    def deco(check: CheckTables) -> CheckTables:
-        _TABLE_CHECKS[name] = check
-        return check
-
-    return deco
-
-
 def tables_check_of(name: str, registry: Registry = SOURCES) -> CheckTables | None:
-    """The table check of source ``name``: its ``check_tables``, else one attached by
-    :func:`table_check`, else None."""
-    src = registry.get(name)
-    return getattr(src, "check_tables", None) or _TABLE_CHECKS.get(name)
+    """The table check of source ``name`` (``register_source(..., check_tables=...)``), or
+    None when the source registered none."""
+    return getattr(registry.get(name), "check_tables", None)
 
 
 def period_rows(df: pd.DataFrame, period: Any) -> pd.DataFrame:

@@ -35,8 +35,9 @@ from evalkit.spec.schema import CategoryWeight, Indicator, Perspective, Scoring,
 from evalkit.spec.weights import weight_sum_problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe YAML loader that rejects a key given twice in one mapping."""
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe YAML loader that rejects a key given twice in one mapping (libyaml's parser
+    when PyYAML has it: the same documents, about eight times faster)."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode,

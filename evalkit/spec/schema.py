@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from evalkit.spec.practice import Catalogue, FlagValue, Locked, StatusRule
+
 Direction = Literal["benefit", "cost", "target"]
 MissingPolicy = Literal["zero", "category_mean", "reweight"]
 #: A finite number (``.inf`` and ``.nan`` are errors).
@@ -144,7 +146,9 @@ class Indicator(_Strict):
     has [0, 100] unless it declares another; ``[null, null]``: unbounded); ``range_policy``:
     a value outside it is an ``error`` or a recorded ``warn``-ing (default
     ``defaults.range_policy``). ``denominator``: a column of the units table the raw value is
-    divided by."""
+    divided by. ``status``: its traffic-light thresholds (default ``defaults.status``);
+    ``warning`` / ``advanced``: its warning value (预警值) and advanced value (先进值), flagged
+    in the ``indicators`` table (benefit or cost indicators only)."""
 
     id: str
     name: str = ""
@@ -160,6 +164,9 @@ class Indicator(_Strict):
     unit: str = ""
     missing: MissingPolicy | None = None
     denominator: str | None = None
+    status: StatusRule | None = None
+    warning: FlagValue = None
+    advanced: FlagValue = None
 
     def plausible_range(self) -> tuple[float | None, float | None] | None:
         """The declared range, else [0, 100] for a rate (``unit: '%'``), else None."""
@@ -175,6 +182,7 @@ class Defaults(_Strict):
     ``missing_unit``: a unit with no value at all in a period is an ``error``, or is scored
     with the missing-value policy on every indicator (``apply_policy``). ``range_policy``:
     values outside an indicator's plausible range are an ``error`` or a recorded ``warn``-ing.
+    ``status``: the traffic-light thresholds (:class:`StatusRule`).
     ``weights``: ``auto`` — weights within a node that differ and are all ≤ 1 are shares and
     must sum to 1, other weights (equal, or points such as 2 : 1) are relative and
     renormalised; ``relative`` — every node's weights are renormalised. Renormalisations are
@@ -186,6 +194,7 @@ class Defaults(_Strict):
     missing_unit: Literal["error", "apply_policy"] = "error"
     range_policy: RangePolicy = "error"
     weights: Literal["auto", "relative"] = "auto"
+    status: StatusRule = Field(default_factory=StatusRule)
 
 
 class Hierarchy(_Strict):
@@ -216,12 +225,16 @@ class Points(_Strict):
     """Points rules (加分 / 扣分).
 
     ``total = weighted score + min(Σ bonus, bonus_cap) − deductions``,
-    where a yellow card's points count ``yellow_card_multiplier`` times."""
+    where a yellow card's points count ``yellow_card_multiplier`` times. ``catalogue``: the
+    items (加扣分标准) a record may name in its ``item`` column, each with fixed points (a
+    record's points are taken from it); ``locked: true``: every record must name one."""
 
     bonus_cap: Finite | None = Field(5.0, ge=0)
     deduction_cap: Finite | None = Field(None, ge=0)
     yellow_card_multiplier: Finite = Field(2.0, ge=0)
     veto: Veto = Field(default_factory=Veto)
+    catalogue: Catalogue = Field(default_factory=list)
+    locked: Locked = False
 
 
 class Grade(_Strict):

@@ -15,6 +15,10 @@ Examples
 ["sources.survey.ranking.draw: unknown key 'draw'; expected one of ['draws']"]
 >>> [str(p) for p in section_problems(Ranking, {"draws": True}, "sources.survey.ranking")]
 ['sources.survey.ranking.draws: Input should be a valid integer (got True)']
+>>> class Rules(Strict):
+...     min_seconds: float = 2.0
+>>> [str(p) for p in section_problems(Rules, {"min_seconds": float("inf")}, "rules")]
+['rules.min_seconds: Input should be a finite number (got inf)']
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
 
 
 class Strict(BaseModel):
-    """A mapping of the spec: unknown keys are errors; values are validated without coercion."""
+    """A mapping of the spec: unknown keys are errors; values are validated without coercion;
+    numbers are finite (``.inf`` and ``.nan`` are errors)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -63,7 +63,7 @@ def plot_unit_trend(trend: pd.DataFrame, ax: Any = None, lang: str = "zh") -> An
     return fig
 
 
-def _rank_change_text(x: Any) -> str:
+def rank_change_text(x: Any) -> str:
     """``3 -> '↑3'`` (moved up), ``-2 -> '↓2'``, ``0 -> '0'``, NaN -> "–"."""
     if x is None or pd.isna(x):
         return "–"
@@ -166,7 +166,7 @@ def report_section(results: Any, unit_id: str, lang: str = "zh") -> HistorySecti
         t("total", lang): trend.get("total", missing),
         t("history_total_change", lang): trend.get("total_change", missing),
         t("history_rank", lang): _rank_column(trend),
-        t("history_rank_change", lang): trend["rank_change"].map(_rank_change_text),
+        t("history_rank_change", lang): trend["rank_change"].map(rank_change_text),
         t("grade", lang): _grade_column(results, trend, lang),
         t("history_rules", lang): _rules_column(trend, rules, lang),
     }, dtype=object)

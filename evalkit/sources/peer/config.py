@@ -28,7 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from evalkit.core.errors import EvalkitError, SpecError, unknown_keys
+from evalkit.core.errors import EvalkitError, SpecError
 from evalkit.sources.peer.schemes import SCHEMES
 from evalkit.spec.sections import Strict, section_problems
 
@@ -64,9 +64,11 @@ def _scheme_problems(config: Mapping[str, Any], where: str) -> list[EvalkitError
     params = config.get("params") or {}
     if not isinstance(params, Mapping):
         return []  # a problem of the schema
-    allowed, _ = SCHEMES.parameters(key, {"R", "design"})
-    return list(unknown_keys(params, allowed, f"{where}.params", what="parameter",
-                             of=f" of scheme {key!r}"))
+    found = SCHEMES.check_params(key, params, f"{where}.params", {"R", "design"})
+    check = SCHEMES.trait(key, "value_problems", None)
+    if found or check is None:
+        return list(found)
+    return [SpecError(msg, f"{where}.params.{param}") for param, msg in check(params)]
 
 
 def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]:
@@ -77,7 +79,7 @@ def validate_config(config: Mapping[str, Any], where: str) -> list[EvalkitError]
     >>> [str(p) for p in validate_config({"scale": [100, 0]}, "sources.peer")]
     ['sources.peer.scale: expected [low, high] with low < high; got [100, 0]']
     >>> [str(p) for p in validate_config({"params": {"kk": 1}}, "sources.peer")]
-    ["sources.peer.params.kk: unknown parameter 'kk' of scheme 'mean'; it takes none"]
+    ["sources.peer.params.kk: unknown parameter 'kk' for peer scheme method 'mean'; it takes none"]
     """
     out = section_problems(PeerSection, config, where) + _scheme_problems(config, where)
     scale = config.get("scale", [0, 100])

@@ -27,7 +27,7 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError, raise_all
 from evalkit.inputs.vocabulary import parse_ids, parse_numbers
-from evalkit.sources.base import period_rows, table_check
+from evalkit.sources.base import period_rows
 from evalkit.sources.peer.schemes import SCHEMES, Design
 
 BALLOT = ["period", "round", "rater_id"]
@@ -257,9 +257,6 @@ def check_peer_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame]
         except EvalkitError as err:
             problems.append(EvalkitError(f"period {period}: {err.message}", err.where))
     return list({str(e): e for e in problems}.values())
-
-
-table_check("peer")(check_peer_tables)
 
 
 @dataclass

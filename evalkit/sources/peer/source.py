@@ -40,7 +40,7 @@ import pandas as pd
 from evalkit.core.errors import EvalkitError, MethodError
 from evalkit.sources.base import SourceOutput, period_rows, register_source
 from evalkit.sources.peer.config import validate_config
-from evalkit.sources.peer.data import Matrix, prepare_ratings, to_matrix
+from evalkit.sources.peer.data import Matrix, check_peer_tables, prepare_ratings, to_matrix
 from evalkit.sources.peer.reliability import icc_oneway, kripp_alpha, rater_diagnostics, reciprocity
 from evalkit.sources.peer.schemes import SCHEMES, Design, check_design, components
 
@@ -163,7 +163,8 @@ def _reliability(M: Matrix, long: pd.DataFrame, ids: pd.Index) -> tuple[pd.DataF
     return pd.DataFrame([row]), pairs
 
 
-@register_source("peer", validate=validate_config, requires=("peer",))
+@register_source("peer", validate=validate_config, requires=("peer",),
+                 check_tables=check_peer_tables)
 def peer_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                 units: pd.DataFrame, period: Any) -> SourceOutput:
     """Peer rating (互评): the score of each unit under the spec's scheme, 0–100.

@@ -26,7 +26,6 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.inputs.vocabulary import excel_rows, parse_numbers
-from evalkit.sources.base import table_check
 from evalkit.sources.survey.codebook import Codebook, parse_codebook
 from evalkit.sources.survey.scales import normalise_code
 
@@ -375,7 +374,6 @@ def _seconds(s: pd.Series) -> np.ndarray:
     return out
 
 
-@table_check("survey")
 def check_survey_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame],
                         units: pd.DataFrame, periods: list[str]) -> list[EvalkitError]:
     """Every problem of the responses table, for every evaluated period at once (the checks

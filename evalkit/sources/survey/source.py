@@ -20,13 +20,15 @@ import pandas as pd
 from evalkit.core.errors import EvalkitError, TableError
 from evalkit.sources.base import SourceOutput, register_source
 from evalkit.sources.survey.analysis import analyse, validate_config
+from evalkit.sources.survey.responses import check_survey_tables
 
 
 def _validate(config: dict[str, Any], where: str) -> list[EvalkitError]:
     return validate_config(config, where)
 
 
-@register_source("survey", validate=_validate, requires=("survey_responses",))
+@register_source("survey", validate=_validate, requires=("survey_responses",),
+                 check_tables=check_survey_tables)
 def survey_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                   units: pd.DataFrame, period: Any) -> SourceOutput:
     """Satisfaction surveys (民评): see :mod:`evalkit.sources.survey`.

@@ -76,7 +76,7 @@ from evalkit.sources.base import SourceOutput, register_source
 from evalkit.sources.tasks.config import TASKS_DEFAULTS as DEFAULTS
 from evalkit.sources.tasks.config import tasks_settings, validate_tasks
 from evalkit.sources.tasks.progress import progress_records
-from evalkit.sources.tasks.read import read_ledger
+from evalkit.sources.tasks.read import check_tasks_tables, read_ledger
 
 # ``evalkit.report.sections`` and the notebooks look the section up here, next to the source
 from evalkit.sources.tasks.section import report_section
@@ -252,7 +252,8 @@ def zone_summary(yearly: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- source
-@register_source("tasks", validate=validate_tasks, requires=("tasks_ledger",))
+@register_source("tasks", validate=validate_tasks, requires=("tasks_ledger",),
+                 check_tables=check_tasks_tables)
 def tasks_source(config: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                  units: pd.DataFrame, period: Any) -> SourceOutput:
     """Task ledger (预安销号): score 0–100 = task points / scale × 100.

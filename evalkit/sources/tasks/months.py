@@ -2,7 +2,8 @@
 
 Both tables give months either as month numbers within the period (1–12) or as calendar
 months (``"2025-03"``, a date); :func:`month_numbers` turns both into month numbers.
-:func:`quote_rows` turns a boolean mask of bad rows into errors that name each row.
+:func:`quote_rows` turns a boolean mask of bad rows into errors that name each row as Excel
+shows it (the header is row 1, the first data row is row 2), for both tables.
 
 Examples
 --------
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, TableError
+from evalkit.inputs.vocabulary import excel_rows
 
 #: Most rows quoted per kind of problem before "and N more".
 MAX_ROWS_QUOTED = 10
@@ -69,7 +71,8 @@ def quote_rows(df: pd.DataFrame, mask: np.ndarray, name: str, column: str, what:
     Parameters
     ----------
     df : DataFrame
-        The table as read (positional rows).
+        The table; its rows as Excel shows them are ``df.attrs['rows']`` when set (a table
+        whose index was reset), else :func:`~evalkit.inputs.vocabulary.excel_rows`.
     mask : ndarray of bool
         Rows with the problem.
     name : str
@@ -86,7 +89,7 @@ def quote_rows(df: pd.DataFrame, mask: np.ndarray, name: str, column: str, what:
     Notes
     -----
     The location reads ``<name>, row <n> (unit_id U, task_id T), column '<column>'`` with
-    ``n`` the 1-based data row (the first row after the header is row 1).
+    ``n`` the row as Excel shows it: the header is row 1, the first data row is row 2.
 
     Examples
     --------
@@ -95,15 +98,17 @@ def quote_rows(df: pd.DataFrame, mask: np.ndarray, name: str, column: str, what:
     >>> quote_rows(df, df["due_month"].to_numpy() < 1, "ledger.csv", "due_month",
     ...            "month {due_month} lies outside the period", problems)
     >>> str(problems[0])  # doctest: +ELLIPSIS
-    "...ledger.csv, row 1 (unit_id A, task_id t1), column 'due_month'..."
+    "...ledger.csv, row 2 (unit_id A, task_id t1), column 'due_month'..."
     """
+    excel = df.attrs.get("rows")
+    excel = excel_rows(df) if excel is None or len(excel) != len(df) else excel
     rows = np.flatnonzero(mask)
     for pos in rows[:MAX_ROWS_QUOTED]:
         r = df.iloc[pos]
         label = ", ".join(f"{c} {r[c]}" for c in ids if c in df.columns)
         problems.append(TableError(
             what.format(**{c: r[c] for c in df.columns if "{" + c + "}" in what}),
-            f"{name}, row {pos + 1} ({label}), column {column!r}"))
+            f"{name}, row {int(excel[pos])} ({label}), column {column!r}"))
     if len(rows) > MAX_ROWS_QUOTED:
         problems.append(TableError(f"{len(rows) - MAX_ROWS_QUOTED} more rows with the same "
                                    f"problem", f"{name}, column {column!r}"))

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, TableError, raise_all
+from evalkit.inputs.vocabulary import excel_rows
 from evalkit.sources.tasks.config import PROGRESS_DEFAULTS as DEFAULTS
 from evalkit.sources.tasks.config import progress_settings, validate_progress
 from evalkit.sources.tasks.months import month_numbers, quote_rows
@@ -90,6 +91,7 @@ def read_progress(progress: pd.DataFrame, *, months: int = 12,
     if missing:
         raise TableError(f"missing column(s) {missing}; expected {list(required)}", name)
     df = progress.reset_index(drop=True)
+    df.attrs = {**progress.attrs, "rows": excel_rows(progress)}  # as Excel shows them
     ids = ("unit_id", "project_id")
     problems: list[EvalkitError] = []
     m, bad = month_numbers(df["month"], df["period"])
@@ -106,9 +108,9 @@ def read_progress(progress: pd.DataFrame, *, months: int = 12,
                    problems, ids)
     key = pd.DataFrame({"p": df["period"].astype(str), "j": df["project_id"].astype(str),
                         "m": m})
-    quote_rows(df, key.duplicated().to_numpy() & np.isfinite(m), name, "month",
-               "project reported twice for month {month}; expected one row per project and "
-               "month", problems, ids)
+    quote_rows(df, key.duplicated(keep=False).to_numpy() & np.isfinite(m), name, "month",
+               "project reported more than once for month {month} (every such row is "
+               "named); expected one row per project and month", problems, ids)
     if units is not None:
         known = units.reset_index() if "unit_id" not in units.columns else units
         ok = df["unit_id"].astype(str).isin(set(known["unit_id"].astype(str))).to_numpy()
@@ -118,6 +120,7 @@ def read_progress(progress: pd.DataFrame, *, months: int = 12,
     out = df.assign(month=m.astype(int),
                     planned_pct=pd.to_numeric(df["planned_pct"]),
                     actual_pct=pd.to_numeric(df["actual_pct"]))
+    out.attrs.pop("rows", None)        # they number these rows only
     return out
 
 

@@ -26,34 +26,13 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.inputs.vocabulary import excel_rows, parse_booleans, parse_ids, parse_numbers
-from evalkit.sources.base import table_check
 from evalkit.sources.tasks.config import PROGRESS_DEFAULTS, TASKS_DEFAULTS
-from evalkit.sources.tasks.months import MAX_ROWS_QUOTED, month_numbers, quote_rows
+from evalkit.sources.tasks.months import month_numbers, quote_rows
 from evalkit.sources.tasks.progress import read_progress
 
 #: Columns every ledger has; ``period``, ``rolled_over`` and ``highlight`` are optional.
 REQUIRED = ("unit_id", "task_id", "planned_month", "due_month", "closed_month")
 MONTH_COLUMNS = ("planned_month", "due_month", "closed_month")
-
-
-def _quote(df: pd.DataFrame, mask: np.ndarray, name: str, column: str, what: str,
-           problems: list[EvalkitError], ids: tuple[str, ...] = ("unit_id", "task_id")) -> None:
-    """:func:`~evalkit.sources.tasks.months.quote_rows`, naming the row as Excel shows it
-    (header = row 1) when the ledger was read from a file (``df.attrs['rows']``)."""
-    excel = df.attrs.get("rows")
-    if excel is None:
-        quote_rows(df, mask, name, column, what, problems, ids)
-        return
-    hits = np.flatnonzero(mask)
-    for pos in hits[:MAX_ROWS_QUOTED]:
-        r = df.iloc[pos]
-        label = ", ".join(f"{c} {r[c]}" for c in ids if c in df.columns)
-        problems.append(TableError(
-            what.format(**{c: r[c] for c in df.columns if "{" + c + "}" in what}),
-            f"{name}, row {int(excel[pos])} ({label}), column {column!r}"))
-    if len(hits) > MAX_ROWS_QUOTED:
-        problems.append(TableError(f"{len(hits) - MAX_ROWS_QUOTED} more rows with the same "
-                                   "problem", f"{name}, column {column!r}"))
 
 
 def _ledger_period(df: pd.DataFrame, name: str) -> pd.Series:
@@ -75,13 +54,13 @@ def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
                     else "month {{{col}}} lies outside the period")
     for col in MONTH_COLUMNS:
         m, bad = month_numbers(df[col], period)
-        _quote(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
+        quote_rows(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
                    f"number 1–{months} or a calendar month like 2025-03", problems)
         if col != "closed_month":
             blank = df[col].isna().to_numpy()
-            _quote(df, blank, name, col, "blank; every task needs this month", problems)
+            quote_rows(df, blank, name, col, "blank; every task needs this month", problems)
         outside = np.isfinite(m) & ((m < 1) | (m > months))
-        _quote(df, outside, name, col, outside_what.format(col=col), problems)
+        quote_rows(df, outside, name, col, outside_what.format(col=col), problems)
         nums[col] = np.where(outside | bad, np.nan, m)
     return nums
 
@@ -89,10 +68,10 @@ def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
 def _check_order(df: pd.DataFrame, planned: np.ndarray, due: np.ndarray, closed: np.ndarray,
                  name: str, problems: list[EvalkitError]) -> None:
     """A task is due and closed no earlier than the month it was planned."""
-    _quote(df, due < planned, name, "due_month",
+    quote_rows(df, due < planned, name, "due_month",
                "due in {due_month} before it was planned in {planned_month}; expected "
                "due_month ≥ planned_month", problems)
-    _quote(df, closed < planned, name, "closed_month",
+    quote_rows(df, closed < planned, name, "closed_month",
                "closed in {closed_month} before it was planned in {planned_month}; expected "
                "closed_month ≥ planned_month", problems)
 
@@ -102,9 +81,9 @@ def _check_keys(df: pd.DataFrame, period: pd.Series, units: pd.DataFrame | None,
     """One row per (period, unit, task); the unit known in that period (if ``units`` given)."""
     key = pd.DataFrame({"period": period.astype(str), "unit_id": df["unit_id"].astype(str),
                         "task_id": df["task_id"].astype(str)})
-    _quote(df, key.duplicated(keep="first").to_numpy(), name, "task_id",
-               "task {task_id} appears twice for this unit and period; expected one row per "
-               "task", problems)
+    quote_rows(df, key.duplicated(keep=False).to_numpy(), name, "task_id",
+               "task {task_id} appears more than once for this unit and period (every such "
+               "row is named); expected one row per task", problems)
     if units is None:
         return
     known = units.reset_index() if "unit_id" not in units.columns else units
@@ -114,7 +93,7 @@ def _check_keys(df: pd.DataFrame, period: pd.Series, units: pd.DataFrame | None,
         ok = pd.MultiIndex.from_arrays([key["period"], key["unit_id"]]).isin(pairs)
     else:
         ok = key["unit_id"].isin(set(known["unit_id"].astype(str))).to_numpy()
-    _quote(df, ~np.asarray(ok), name, "unit_id",
+    quote_rows(df, ~np.asarray(ok), name, "unit_id",
                "unit {unit_id} is not a unit of period {period}" if "period" in df.columns
                else "unit {unit_id} is not a known unit", problems)
 
@@ -127,7 +106,7 @@ def _rolled_over(df: pd.DataFrame, due: np.ndarray, closed: np.ndarray, name: st
     counts = parse_numbers(df["rolled_over"])
     ok_count = counts.values.ge(0).to_numpy(dtype=bool) & ~counts.bad
     bad = flags.bad & ~ok_count
-    _quote(df, bad, name, "rolled_over", "rolled_over {rolled_over} is neither yes/no "
+    quote_rows(df, bad, name, "rolled_over", "rolled_over {rolled_over} is neither yes/no "
                "nor a number of months ≥ 0", problems)
     ro = pd.Series(np.where(flags.bad, counts.values.where(ok_count),
                             flags.values.astype("Float64").to_numpy(dtype=float,
@@ -136,7 +115,7 @@ def _rolled_over(df: pd.DataFrame, due: np.ndarray, closed: np.ndarray, name: st
     carried = np.where(np.isnan(closed), np.nan, np.maximum(closed - due, 0))
     contradiction = np.isfinite(carried) & ro.notna().to_numpy() & (
         (ro.to_numpy() > 0) != (carried > 0))
-    _quote(df, contradiction, name, "rolled_over",
+    quote_rows(df, contradiction, name, "rolled_over",
                "rolled_over={rolled_over} contradicts due_month {due_month} and closed_month "
                "{closed_month}; expected rolled over exactly when closed after the due month",
                problems)
@@ -148,7 +127,7 @@ def _highlight(df: pd.DataFrame, name: str, problems: list[EvalkitError]) -> pd.
     if "highlight" not in df.columns:
         return pd.Series(False, index=df.index)
     parsed = parse_booleans(df["highlight"])
-    _quote(df, parsed.bad, name, "highlight", "highlight {highlight} is not yes or no; "
+    quote_rows(df, parsed.bad, name, "highlight", "highlight {highlight} is not yes or no; "
                "expected 是/否, 有/无, true/false or 1/0", problems)
     return parsed.values.fillna(False).astype(bool)
 
@@ -191,8 +170,7 @@ def read_ledger(ledger: pd.DataFrame, *, months: int = 12,
         raise TableError(f"missing column(s) {missing}; expected {list(REQUIRED)} and optional "
                          "period, rolled_over, highlight", name)
     df = ledger.reset_index(drop=True)
-    if ledger.attrs.get("source"):         # read from a file: name rows as Excel shows them
-        df.attrs = {**ledger.attrs, "rows": excel_rows(ledger)}
+    df.attrs = {**ledger.attrs, "rows": excel_rows(ledger)}  # as Excel shows them
     df = df.assign(unit_id=parse_ids(df["unit_id"]).values,
                    task_id=parse_ids(df["task_id"]).values)
     problems: list[EvalkitError] = []
@@ -220,7 +198,6 @@ def _collect(problems: list[EvalkitError], call: Any, *args: Any, **kwargs: Any)
         problems.append(err)
 
 
-@table_check("tasks")
 def check_tasks_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame],
                        units: pd.DataFrame, periods: list[str]) -> list[EvalkitError]:
     """Every problem of the task ledger (and the project progress table), for every period.

@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,15 +61,21 @@ class Design:
 
 
 def scheme(key: str, *, requires: str = "any", output: str = "rating",
-           deterministic: bool = True) -> Callable[[Callable[..., np.ndarray]],
-                                                   Callable[..., np.ndarray]]:
-    """Register a peer scheme under ``key`` with its design requirement and output scale."""
+           deterministic: bool = True,
+           value_problems: Callable[[Mapping[str, Any]], list[tuple[str, str]]] | None = None,
+           ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+    """Register a peer scheme under ``key`` with its design requirement and output scale.
+
+    ``value_problems(params)`` lists ``(parameter, message)`` for values that fit their
+    types but not the scheme (the rule the scheme itself enforces); the ``sources.peer``
+    check reports them with their YAML path before any rating is read.
+    """
 
     def deco(func: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         func.requires = requires  # type: ignore[attr-defined]
         func.output = output  # type: ignore[attr-defined]
         func.deterministic = deterministic  # type: ignore[attr-defined]
-        SCHEMES.register(key)(func)
+        SCHEMES.register(key, value_problems=value_problems)(func)
         return func
 
     return deco

@@ -70,17 +70,28 @@ def _sorted_counts(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return S, c, pos
 
 
+def k_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``k ≥ 0`` an integer and ``min_raters ≥ 2k + 1`` (trimmed and winsorised means).
+
+    >>> k_problems({"k": -1})
+    [('k', 'k must be a non-negative integer; got -1')]
+    """
+    k, mr = params.get("k", 1), params.get("min_raters")
+    if isinstance(k, bool) or not isinstance(k, int | float) or int(k) != k or k < 0:
+        return [("k", f"k must be a non-negative integer; got {k!r}")]
+    if isinstance(mr, int | float) and not isinstance(mr, bool) and mr < 2 * k + 1:
+        return [("min_raters", f"min_raters must be at least 2k+1 = {2 * int(k) + 1}; "
+                               f"got {mr}")]
+    return []
+
+
 def _check_k(k: int, min_raters: int | None, key: str) -> int:
-    if int(k) != k or k < 0:
-        raise MethodError(f"k must be a non-negative integer; got {k!r}", f"{key}.k")
-    mr = 2 * int(k) + 3 if min_raters is None else int(min_raters)
-    if mr < 2 * k + 1:
-        raise MethodError(f"min_raters must be at least 2k+1 = {2 * k + 1}; got {mr}",
-                          f"{key}.min_raters")
-    return mr
+    for param, msg in k_problems({"k": k, "min_raters": min_raters}):
+        raise MethodError(msg, f"{key}.{param}")
+    return 2 * int(k) + 3 if min_raters is None else int(min_raters)
 
 
-@scheme("trimmed_mean")
+@scheme("trimmed_mean", value_problems=k_problems)
 def trimmed_mean(R: Any, design: Design | None = None, k: int = 1,
                  min_raters: int | None = None) -> np.ndarray:
     """Mean after dropping the ``k`` highest and ``k`` lowest ratings (去掉最高分和最低分).
@@ -106,7 +117,7 @@ def trimmed_mean(R: Any, design: Design | None = None, k: int = 1,
     return unbatch(out, lead)
 
 
-@scheme("winsorized_mean")
+@scheme("winsorized_mean", value_problems=k_problems)
 def winsorized_mean(R: Any, design: Design | None = None, k: int = 1,
                     min_raters: int | None = None) -> np.ndarray:
     """Mean after pulling the ``k`` most extreme ratings on each side in to their neighbours.

@@ -11,6 +11,7 @@ Both return shares in [0, 1] and are deterministic.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,22 @@ from evalkit.sources.peer.schemes.base import (
 )
 
 
-@scheme("peerrank", requires="complete", output="share")
+def alpha_beta_problems(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """PeerRank's weights: ``0 ≤ α``, ``0 ≤ β``, ``α + β ≤ 1``.
+
+    >>> alpha_beta_problems({"alpha": 0.8, "beta": 0.4})
+    [('beta', 'need 0 ≤ α, 0 ≤ β, α+β ≤ 1; got α=0.8, β=0.4')]
+    """
+    a, b = params.get("alpha", 0.5), params.get("beta", 0.0)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b)):
+        return []       # a problem of the types
+    if not (0 <= a and 0 <= b and a + b <= 1):
+        return [("alpha" if a < 0 else "beta", f"need 0 ≤ α, 0 ≤ β, α+β ≤ 1; got α={a}, "
+                                                f"β={b}")]
+    return []
+
+
+@scheme("peerrank", requires="complete", output="share", value_problems=alpha_beta_problems)
 def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: float = 0.0,
              scale: tuple[float, float] | None = None, n_iter: int = 200,
              tol: float = 1e-8) -> np.ndarray:
@@ -50,8 +66,8 @@ def peerrank(R: Any, design: Design | None = None, alpha: float = 0.5, beta: flo
     """
     A, lead = as_batch(R)
     _, m, n = A.shape
-    if not (0 <= alpha and 0 <= beta and alpha + beta <= 1):
-        raise MethodError(f"need 0 ≤ α, 0 ≤ β, α+β ≤ 1; got α={alpha}, β={beta}", "peerrank")
+    for param, msg in alpha_beta_problems({"alpha": alpha, "beta": beta}):
+        raise MethodError(msg, f"peerrank.{param}")
     ru = rater_units(design, m, n, "peerrank")
     if scale is None:
         with warnings.catch_warnings():
