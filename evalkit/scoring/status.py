@@ -200,15 +200,18 @@ def warning_flags(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
 def indicator_rules(spec: Spec) -> pd.DataFrame:
     """Per indicator (index ``indicator_id``): target, direction, the resolved thresholds
     (:func:`thresholds`), warning and advanced values (NaN: none)."""
-    def row(k: int, ind: Indicator) -> dict[str, Any]:
-        th = thresholds(spec.defaults.status, ind.status, f"indicators[{k}] ({ind.id}).status")
-        return {"indicator_id": ind.id, "target": ind.target, "direction": ind.direction,
-                **th._asdict(), "warning": ind.warning, "advanced": ind.advanced}
+    default = thresholds(spec.defaults.status, None, "defaults.status")
 
-    rules = pd.DataFrame([row(k, i) for k, i in enumerate(spec.indicators)],
-                         columns=["indicator_id", *RULE_COLUMNS])
-    numeric = [c for c in RULE_COLUMNS if c != "direction"]
-    return rules.set_index("indicator_id").astype(dict.fromkeys(numeric, float))
+    def row(k: int, ind: Indicator) -> list[Any]:
+        th = default if ind.status is None else \
+            thresholds(spec.defaults.status, ind.status, f"indicators[{k}] ({ind.id}).status")
+        return [ind.target, ind.direction, *th, ind.warning, ind.advanced]
+
+    rows = [row(k, i) for k, i in enumerate(spec.indicators)]
+    return pd.DataFrame({c: np.asarray([r[j] for r in rows],
+                                       dtype=object if c == "direction" else float)
+                         for j, c in enumerate(RULE_COLUMNS)},
+                        index=pd.Index([i.id for i in spec.indicators], name="indicator_id"))
 
 
 def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None) -> pd.DataFrame:
@@ -219,17 +222,22 @@ def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None) -> pd.DataFram
     default thresholds, no flags).
     """
     rules = pd.DataFrame(columns=RULE_COLUMNS) if rules is None else rules
-    r = rules.reindex(index=ind["indicator_id"].astype(str), columns=RULE_COLUMNS)
-    d = Thresholds()
-    pick = {c: r[c].fillna(getattr(d, c)).to_numpy(dtype=float) for c in Thresholds._fields}
-    direction = r["direction"].fillna("benefit").to_numpy(dtype=object)
+    at = rules.index.get_indexer(ind["indicator_id"])      # -1: no rule for the indicator
+    fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
+
+    def column(c: str) -> np.ndarray:
+        arr = rules[c].to_numpy(dtype=object if c == "direction" else float)
+        out = arr[np.maximum(at, 0)] if len(arr) else np.full(len(at), np.nan, dtype=object)
+        return np.where((at < 0) | pd.isna(out), fill.get(c, np.nan), out)
+
+    r = {c: column(c) for c in RULE_COLUMNS}
     value = ind["value"].to_numpy(dtype=float)
     status = traffic_light(value, ind["score"].to_numpy(dtype=float),
                            ind["missing"].fillna(False).to_numpy(dtype=bool),
-                           target=r["target"].to_numpy(dtype=float), direction=direction,
-                           **pick)
-    flags = warning_flags(value, direction=direction, warning=r["warning"].to_numpy(float),
-                          advanced=r["advanced"].to_numpy(float))
+                           target=r["target"].astype(float), direction=r["direction"],
+                           **{c: r[c].astype(float) for c in Thresholds._fields})
+    flags = warning_flags(value, direction=r["direction"], warning=r["warning"].astype(float),
+                          advanced=r["advanced"].astype(float))
     return pd.DataFrame({"status": status, "flags": flags}, index=ind.index)
 
 
