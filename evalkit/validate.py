@@ -285,7 +285,7 @@ def _rows_by_period(spec: Spec, name: str, keys: list[str], tables: dict[str, pd
             continue
         if spec.source_missing(name) == "reweight":
             continue
-        have = set(df["period"].dropna().astype(str))
+        have = {str(p) for p in df["period"].dropna().unique()}
         empty = [p for p in periods if p not in have]
         if empty:
             out.append(TableError(f"no rows for period(s) {empty}; source {name!r} reads it "

@@ -233,10 +233,12 @@ def _empty_indicators(here: pd.DataFrame, spec: Spec, units: pd.DataFrame, perio
     ``category_mean`` (no mean to give: the indicator would silently vanish for the
     category), else a warning (every unit of it scores by the policy: a column left empty)."""
     cat = units["category"].astype("string")
-    seen = set(zip(here["indicator_id"], here["unit_id"].map(cat), strict=True))
+    pairs = pd.DataFrame({"i": here["indicator_id"], "c": here["unit_id"].map(cat)})
+    seen = set(pairs.drop_duplicates().itertuples(index=False, name=None))
+    present = set(cat.dropna().unique())
     gaps = [(f"{i.id} ({c})", i.missing or spec.defaults.missing) for i in spec.indicators
             for c in spec.category_ids()
-            if (i.categories is None or c in i.categories) and (cat == c).any()
+            if (i.categories is None or c in i.categories) and c in present
             and (i.id, c) not in seen]
     warn = [g for g, policy in gaps if policy != "category_mean"]
     policies = sorted({policy for _, policy in gaps if policy != "category_mean"})

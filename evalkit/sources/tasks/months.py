@@ -55,10 +55,11 @@ def month_numbers(values: pd.Series, period: pd.Series) -> tuple[np.ndarray, np.
     out = np.where(is_int, num, np.nan)
     rest = values.notna().to_numpy() & ~np.isfinite(num)  # text: calendar months
     if rest.any():
-        dates = pd.to_datetime(values[rest].astype(str), errors="coerce", format="mixed")
+        codes, uniq = pd.factorize(values[rest].astype(str))   # a few distinct months
+        dates = pd.to_datetime(pd.Series(uniq, dtype=object), errors="coerce", format="mixed")
         per = pd.to_numeric(period[rest], errors="coerce").to_numpy(dtype=float)
-        year = dates.dt.year.to_numpy(dtype=float)
-        out[rest] = 12 * (year - per) + dates.dt.month.to_numpy(dtype=float)
+        year = dates.dt.year.to_numpy(dtype=float)[codes]
+        out[rest] = 12 * (year - per) + dates.dt.month.to_numpy(dtype=float)[codes]
     bad = values.notna().to_numpy() & ~np.isfinite(out)
     return out, bad
 
