@@ -62,6 +62,8 @@ def test_catalogue_as_offices_keep_it(tmp_path: Path) -> None:
     assert by["004"]["scoring"] == {"method": "target_ratio", "cap": 1.2}
     assert by["005"]["scoring"]["method"] == "rank_points"
     assert cat.totals() == {"township": 100.0, "county_dept": 100.0}
+    assert cat.title == "某县2025年度综合考核指标体系"       # the title row names the evaluation
+    assert "name: 某县2025年度综合考核 " in spec_text("county", cat, [2024, 2025], "x.xlsx")
 
 
 def test_catalogue_weights_and_gbk_csv(tmp_path: Path) -> None:

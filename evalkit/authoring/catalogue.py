@@ -71,6 +71,9 @@ class Catalogue:
         The weights are points (分值) summing to 100 per category (``weights: points``).
     source : str
         Where the catalogue was read (file and sheet).
+    title : str
+        The sheet's title row above the header, when it has one (e.g. 某县2025年度综合考核
+        指标体系), for the evaluation's name.
     notes : list of str
         What a user should check (points that do not sum to 100, methods needing parameters).
     """
@@ -81,6 +84,7 @@ class Catalogue:
     points: bool
     source: str
     notes: list[str] = field(default_factory=list)
+    title: str = ""
 
     def totals(self) -> dict[str, float]:
         """Sum of the weights per category id (``all`` when there are no categories)."""
@@ -295,6 +299,8 @@ def catalogue_from_frame(raw: pd.DataFrame, where: str) -> Catalogue:
                     [{"id": cid, "name": name} for name, cid in rd.cat_ids.items()],
                     points="points" in {f if isinstance(f, str) else f[0]
                                         for f in columns.values()}, source=where)
+    above = [str(v).strip() for v in raw.iloc[:head].to_numpy().ravel() if not _blank(v)]
+    cat.title = above[0] if above else ""
     return _settle_weights(cat)
 
 

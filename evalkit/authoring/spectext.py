@@ -211,6 +211,13 @@ RULES = [
 ]
 
 
+def _title(name: str, cat: Catalogue) -> str:
+    """The evaluation's name: the catalogue's title without 指标体系 (某县2025年度综合考核),
+    else ``<name>绩效考评``."""
+    title = cat.title.removesuffix("指标体系").removesuffix("指标").strip()
+    return title or f"{name}绩效考评"
+
+
 def spec_text(name: str, cat: Catalogue, periods: Sequence[int | str], file: str,
               sources: Sequence[str] = (), schema: str | None = None) -> str:
     """The whole commented spec of evaluation ``name`` reading the workbook ``file``."""
@@ -223,7 +230,7 @@ def spec_text(name: str, cat: Catalogue, periods: Sequence[int | str], file: str
              f"# 指标来源 Indicators from: {cat.source}", "",
              line(0, "evaluation:", "考评 | the evaluation"),
              line(2, f"id: {yaml_value(name)}", "结果文件夹 results/<id> | results folder"),
-             line(2, f"name: {yaml_value(name + '绩效考评')}", "考评名称（报告标题） | title"),
+             line(2, f"name: {yaml_value(_title(name, cat))}", "考评名称（报告标题） | title"),
              line(2, f"periods: {yaml_value([int(p) for p in periods])}",
                   "考核年度，最后一个为本期 | years; the last is current"),
              line(2, "language: zh", "报告语言 zh 或 en | reports' language"), ""]

@@ -47,11 +47,16 @@ REPORT_LABELS = label_block("""
     | Veto: the grade is at most “{grade}”, whatever the total.
     w_within 维度内权重 | Weight in perspective
     w_global 全局权重 | Global weight
+    w_points 分值 | Points
     w_office 官评权重 | Office weight
     ind_formula 贡献分 = 得分 × 全局权重 × 官评权重；全局权重 = 维度权重 × 维度内权重。各指标贡献分
     +之和 {sum} 即官评对总分的贡献。
     | Contribution = score × global weight × office weight; global weight = perspective weight
     + ×weight in perspective. The contributions add up to {sum}, the office part of the total.
+    ind_formula_points 贡献分 = 得分 × 分值 ÷ 100 × 官评权重；本类别各指标分值合计 100。
+    +各指标贡献分之和 {sum} 即官评对总分的贡献。
+    | Contribution = score × points ÷ 100 × office weight; the points of a category add up to
+    + 100. The contributions add up to {sum}, the office part of the total.
     persp_row {name}（维度权重 {w}，维度得分 {score}） | {name} (weight {w}, score {score})
     status_rule_target 状态：有目标值的指标，完成目标的 {green} 及以上为“达标”，{yellow} 及以上为
     +“基本达标”，否则为“未达标”（逆向指标按目标值 ÷ 实际值计完成程度，

@@ -150,6 +150,16 @@ def _values_and_notes(view: UnitView, ind: pd.DataFrame, inames: pd.Series
     return values, notes
 
 
+def _as_points(view: UnitView) -> bool:
+    """True when the unit's category states its weights as points (分值, ``weights:
+    points``): the global weight is then shown as points of 100."""
+    spec = view.res.spec or {}
+    cat = str(view.row["category"])
+    return spec.get("weights") == "points" or any(
+        isinstance(c, dict) and c.get("id") == cat and c.get("weights") == "points"
+        for c in spec.get("categories") or [])
+
+
 def indicator_table(view: UnitView) -> HTMLBlock:
     """Indicator table: per perspective, each indicator's value, target, score, weights and
     contribution (= score × global weight × office weight) and status, with the rules."""
@@ -168,7 +178,8 @@ def indicator_table(view: UnitView) -> HTMLBlock:
                                 strict=True)],
         t("score", lang): ind["score"],
         t("w_within", lang): ind["w_within"].map(pct),
-        t("w_global", lang): ind["weight"].map(pct),
+        **({t("w_points", lang): (100 * ind["weight"]).map(fmt)} if _as_points(view) else
+           {t("w_global", lang): ind["weight"].map(pct)}),
         t("w_office", lang): ind["w_source"].map(pct),
         t("contribution", lang): ind["contribution"],
         t("status", lang): [status_text(s, f, lang)
@@ -181,7 +192,8 @@ def indicator_table(view: UnitView) -> HTMLBlock:
         if pos == 0 or p != ind["perspective_id"].iloc[pos - 1]:
             groups[pos] = t("persp_row", lang, name=str(pnames.get(str(p), p)), w=pct(w),
                             score=fmt(nscore.get(p, np.nan)))
-    formula = t("ind_formula", lang, sum=fmt(float(ind["contribution"].sum())))
+    formula = t("ind_formula_points" if _as_points(view) else "ind_formula", lang,
+                sum=fmt(float(ind["contribution"].sum())))
     th = spec_thresholds(view.res.spec)
     rules = t("status_rule_target", lang, green=pct(th.green), yellow=pct(th.yellow)) + \
         ("" if lang == "zh" else " ") + \
