@@ -145,15 +145,17 @@ def _detail_audit(details: dict[str, pd.DataFrame], period: str, audit: Audit) -
 def _points_audit(spec: Spec, rec: pd.DataFrame, period: str, audit: Audit) -> None:
     """Units whose bonus or deductions went over the cap."""
     pr = spec.points
-    for kinds, cap, key in ((["bonus"], pr.bonus_cap, "bonus_cap"),
-                            (["deduction", "yellow_card"], pr.deduction_cap, "deduction_cap")):
+    for kinds, cap, key, what in (
+            (["bonus"], pr.bonus_cap, "bonus_cap", "bonus over the cap, capped"),
+            (["deduction", "yellow_card"], pr.deduction_cap, "deduction_cap",
+             "deductions over the cap, capped")):
         if cap is None or rec.empty:
             continue
         mult = np.where(rec["kind"] == "yellow_card", pr.yellow_card_multiplier, 1.0)
         raw = (rec["points"].to_numpy(dtype=float) * mult)[rec["kind"].isin(kinds).to_numpy()]
         per = pd.Series(raw).groupby(rec.loc[rec["kind"].isin(kinds), "unit_id"].to_numpy()
                                      ).sum()
-        audit.add("points", f"{' and '.join(kinds)} over the cap, capped", int((per > cap).sum()),
+        audit.add("points", what, int((per > cap).sum()),
                   f"points.{key}: {cap:g}", period=period, where="units")
 
 

@@ -41,7 +41,7 @@ def _rows(audit: pd.DataFrame, what: str, policy: str | None = None) -> pd.DataF
 def test_audit_table_columns_and_relative_weights(toy: Path) -> None:
     audit = _audit(toy)
     assert list(audit.columns) == AUDIT_COLUMNS
-    w = _rows(audit, "weights of the indicators of 'duty' renormalised")
+    w = _rows(audit, "indicator weights renormalised")
     assert set(w["where"]) == {"perspectives[0] (duty), category township",
                                "perspectives[0] (duty), category dept"}
     assert (w["n"] == 2).all() and (w["period"] == "all").all()

@@ -64,6 +64,22 @@ def test_sheet_names_and_headers_in_chinese_throughout(books, res):
         next(wb["民评汇总"].iter_rows(max_row=1, values_only=True))
 
 
+def test_the_input_audit_reads_in_chinese(books, res):
+    """What each policy did (数据检查记录) is written in words of the report's language: no
+    English phrase is left in the 事项 and 数据表 columns, and locations keep their ids."""
+    audit = res.tables["input_audit"]
+    assert len(audit) > 5                              # the demo city's policies acted
+    wb = openpyxl.load_workbook(books["zh"], read_only=True)
+    head, *body = rows(wb["数据检查记录"])
+    what, table, where = (head.index(h) for h in ("事项", "数据表", "位置"))
+    shown = audit["period"].astype(str).isin([str(res.current_period), "all"])
+    assert len(body) == int(shown.sum())         # the current period's rows and the spec's
+    for r in body:
+        assert CJK.search(r[what]) and not re.search(r"[a-z]{3,}", r[what]), r
+        assert CJK.search(r[table]), r
+        assert not re.search(r"\b(indicator|category|rule)\b", r[where] or ""), r
+
+
 def test_english_on_request(books):
     wb = openpyxl.load_workbook(books["en"], read_only=True)
     assert wb.sheetnames[:4] == ["Totals", "Indicators", "Perspectives", "Sources"]

@@ -78,7 +78,8 @@ def weights_audit(spec: Spec) -> list[dict[str, Any]]:
         if cat in points:
             continue
         if abs(sum(weights) - 1) > 1e-9 and sum(weights) > 0:
-            a.add("spec", f"weights of the {what} renormalised to sum to 1", len(weights),
+            kind = "indicator" if what.startswith("indicators") else "perspective"
+            a.add("spec", f"{kind} weights renormalised to sum to 1", len(weights),
                   f"relative weights (defaults.weights: {spec.defaults.weights})",
                   where=f"{where}, category {cat}")
     for node, cat in empty_nodes(spec):

@@ -66,7 +66,8 @@ VOCABULARY: dict[tuple[str, str], str] = {
     ("survey_flags", "status"): "wb.st.", ("peer_audit", "action"): "wb.st.",
     ("survey_audit", "reason"): "survey_reason_", ("*", "direction"): "",
     ("tasks_ledger", "status"): "tasks_", ("uncertainty", "band"): "wb.band.",
-    ("indicators", "status"): "status_", ("indicators", "flags"): "flag_"}
+    ("indicators", "status"): "status_", ("indicators", "flags"): "flag_",
+    ("input_audit", "what"): "audit.", ("input_audit", "table"): "audit_table."}
 _RENAME = {"target": "target_dir", "late": "closed_late", "on_time": "closed_on_time"}
 #: Id columns followed by their names: id -> (metadata table or "", key or label prefix, name).
 NAMED = {"category": ("meta_categories", "category", "category_name"),
@@ -175,6 +176,24 @@ def with_names(res: Results, name: str, df: pd.DataFrame, lang: str) -> pd.DataF
     return pd.DataFrame(dict(cols), index=df.index)
 
 
+#: Words of the input audit's locations (``input_audit.where``) in Chinese; ids stay as they are.
+WHERE_ZH = ((re.compile(r"\bindicators? "), "指标 "), (re.compile(r"\brule "), "规则 "),
+            (re.compile(r", category "), "，类别 "), (re.compile(r"\bsource "), "来源 "),
+            (re.compile(r"\bperiods? "), "年度 "), (re.compile(r"\bcolumn "), "列 "),
+            (re.compile(r"^units$"), "单位"), (re.compile(r"^sources$"), "评价来源"))
+
+
+def where_zh(text: str) -> str:
+    """An audit location in Chinese words: ``indicator D04`` → ``指标 D04``.
+
+    >>> where_zh("perspectives[0] (duties), category township")
+    'perspectives[0] (duties)，类别 township'
+    """
+    for pattern, word in WHERE_ZH:
+        text = pattern.sub(word, text)
+    return text
+
+
 def in_words(name: str, df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Fixed vocabularies in words, booleans as 是/否, text made inert."""
     out = {}
@@ -186,6 +205,8 @@ def in_words(name: str, df: pd.DataFrame, lang: str) -> pd.DataFrame:
         elif prefix is not None and not pd.api.types.is_numeric_dtype(s):
             s = s.map(lambda v, p=prefix: label_or(p + _RENAME.get(v, v), lang, v)
                       if isinstance(v, str) and v else v)
+        if name == "input_audit" and c == "where" and lang == "zh":
+            s = s.astype(object).map(lambda v: where_zh(v) if isinstance(v, str) else v)
         if s.dtype == object or pd.api.types.is_string_dtype(s):
             s = s.astype(object).map(lambda v: "'" + v if isinstance(v, str) and
                                      v.startswith(_FORMULA_START) else v)
@@ -223,7 +244,7 @@ def table_sheet(res: Results, name: str, lang: str, used: set[str]) -> Sheet:
         return wide_scores(res, "zh" if lang == "id" else lang, title, used, ids=lang == "id")
     df = res.tables[name]
     if name != "totals" and "period" in df.columns and res.current_period is not None:
-        cur = df.loc[df["period"].astype(str) == str(res.current_period)]
+        cur = df.loc[df["period"].astype(str).isin([str(res.current_period), "all"])]
         df = cur if len(cur) else df
     if name != "totals" and len(df) > ROW_LIMIT:
         note = t("wb.too_long", "zh" if lang == "id" else lang, rows=len(df), limit=ROW_LIMIT,
