@@ -259,6 +259,14 @@ def _check_variants(p: UncertaintyProblem, aggregations: list[str], switch_score
     replications start; returns the nominal totals (nominal scores, first aggregation)."""
     names = p.score_arrays()[0] if switch_scores else ["nominal"]
     _, iw0, nw0 = p.weight_arrays()
+    s_idx = np.repeat(np.arange(len(names)), len(aggregations))
+    a_idx = np.tile(np.arange(len(aggregations)), len(names))
+    try:                        # every pair at once; one by one only to name a failing pair
+        return totals_local(p, np.repeat(iw0[:1], len(s_idx), axis=0),
+                            np.repeat(nw0[:1], len(s_idx), axis=0), s_idx, a_idx,
+                            aggregations)[0]
+    except EvalkitError:
+        pass
     zero = np.zeros(1, dtype=int)
     out = None
     for s, name in enumerate(names):
