@@ -254,3 +254,20 @@ def test_init_from_the_catalogue_then_fill_validate_and_run(tmp_path: Path) -> N
     want = office_totals("2025")
     np.testing.assert_allclose(got.loc[CODES[:6], "total"], want.loc[CODES[:6], "total"],
                                atol=1e-9)                    # same rules for the townships
+
+
+def test_reports_show_points_and_only_the_perspectives_that_apply(office: Path,
+                                                                   tmp_path: Path) -> None:
+    from evalkit.report.data import unit_view
+    from evalkit.report.plots import perspective_frame
+    from evalkit.report.tables import indicator_table
+
+    spec, tables = load(office)
+    folder = build(spec, tables).save(tmp_path / "results", excel=False)
+    dept = unit_view(folder, CODES[6])                   # a department: no 经济发展 indicator
+    assert perspective_frame(dept).index.tolist() == ["social", "gov"]
+    town = unit_view(folder, CODES[0])                   # a township: no 机关效能 indicator
+    assert perspective_frame(town).index.tolist() == ["econ", "social"]
+    html = str(indicator_table(town))
+    assert "分值" in html and "得分 × 分值 ÷ 100" in html and "全局权重" not in html
+    assert ">30.00<" in html                             # 地区生产总值增速: 30 of 100 points

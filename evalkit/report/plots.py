@@ -87,8 +87,9 @@ def perspective_frame(view: UnitView) -> pd.DataFrame:
     """Perspective scores of the unit with the median and best of its category.
 
     Perspectives are the ``nodes`` that hold indicators (``perspective_id`` of
-    ``meta_indicators``), in metadata order; median and best are taken over the units of
-    the same category in the current period (a groupby over the Results rows).
+    ``meta_indicators``), in metadata order, except those without an indicator for the
+    category; median and best are taken over the units of the same category in the current
+    period (a groupby over the Results rows).
     """
     nodes = in_period(table(view.res, "nodes"), view.period)
     cur = nodes.loc[nodes["unit_id"].isin(view.peers["unit_id"])]
@@ -99,7 +100,8 @@ def perspective_frame(view: UnitView) -> pd.DataFrame:
     stats = cur.groupby("node_id")["score"].agg(["median", "max"])
     mine = cur.loc[cur["unit_id"] == view.unit_id].set_index("node_id")["score"]
     out = pd.DataFrame({"unit": mine, "median": stats["median"], "best": stats["max"]})
-    return out.reindex([p for p in persp if p in out.index])
+    # a perspective without an indicator for the category has no score anywhere in it: left out
+    return out.reindex([p for p in persp if p in out.index]).dropna(how="all")
 
 
 def perspective_chart(view: UnitView) -> SVGBlock:
