@@ -108,6 +108,7 @@ def test_labs_run_with_their_defaults(name: str, where: str, tmp_path: Path,
         # sliders labelled with the perspectives' names; the normalised weights shown
         assert '"description": "履职成效"' in out and "normalised weight" in out
         assert "长林街道" in out  # tables name the units
+        assert "客观赋权" in out  # the data-driven schemes carry their note
     if name == "peer_lab":
         assert "best_tau" in out  # the headline table
 
