@@ -274,10 +274,15 @@ def _formats(ref: TableRef, column: str) -> list[str]:
 
 def as_matrix(values: pd.DataFrame, period: Any, units: pd.Index, indicators: list[str]
               ) -> pd.DataFrame:
-    """The raw unit × indicator matrix of one period (NaN where no value)."""
+    """The raw unit × indicator matrix of one period (NaN where no value; the values are
+    checked unique per unit and indicator when read)."""
     rows_p = values[values["period"] == str(period)]
-    wide = rows_p.pivot(index="unit_id", columns="indicator_id", values="value")
-    return wide.reindex(index=units, columns=indicators).astype(float)
+    cols = pd.Index(indicators, name="indicator_id")
+    r, c = units.get_indexer(rows_p["unit_id"]), cols.get_indexer(rows_p["indicator_id"])
+    ok = (r >= 0) & (c >= 0)
+    M = np.full((len(units), len(cols)), np.nan)
+    M[r[ok], c[ok]] = rows_p["value"].to_numpy(dtype=float, na_value=np.nan)[ok]
+    return pd.DataFrame(M, index=units, columns=cols)
 
 
 def periods_of(values: pd.DataFrame, spec: Spec) -> list[str]:

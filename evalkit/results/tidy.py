@@ -63,7 +63,13 @@ def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
         per_item={"perspective_id": np.array(tree.nodes, dtype=object)[tree.ind_parent]},
         period=sc.period)
     rules = indicator_rules(spec) if spec is not None else None
-    return pd.concat([ind, status_columns(ind, rules)], axis=1)
+    if rules is not None:                       # each row's rule, by its indicator's position
+        item = np.flatnonzero(np.asarray(sc.applies).ravel()) % len(tree.indicators)
+        at = rules.index.get_indexer(tree.indicators)[item]
+    else:
+        at = None
+    st = status_columns(ind, rules, at)
+    return ind.assign(status=st["status"], flags=st["flags"])
 
 
 def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],

@@ -214,21 +214,25 @@ def indicator_rules(spec: Spec) -> pd.DataFrame:
                         index=pd.Index([i.id for i in spec.indicators], name="indicator_id"))
 
 
-def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None) -> pd.DataFrame:
+def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None,
+                   at: np.ndarray | None = None) -> pd.DataFrame:
     """``status`` and ``flags`` of the rows of an ``indicators`` table (index kept).
 
     ``ind`` needs ``indicator_id``, ``value``, ``score`` and ``missing``; ``rules`` is
     :func:`indicator_rules` (an indicator not in it, or ``rules`` None: no target, the
-    default thresholds, no flags).
+    default thresholds, no flags); ``at``, when the caller knows it, the position in
+    ``rules`` of each row's indicator (−1: none).
     """
     rules = pd.DataFrame(columns=RULE_COLUMNS) if rules is None else rules
-    at = rules.index.get_indexer(ind["indicator_id"])      # -1: no rule for the indicator
+    if at is None:
+        at = rules.index.get_indexer(ind["indicator_id"])  # -1: no rule for the indicator
     fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
 
-    def column(c: str) -> np.ndarray:
+    def column(c: str) -> np.ndarray:      # per indicator, defaults filled, then per row
         arr = rules[c].to_numpy(dtype=object if c == "direction" else float)
-        out = arr[np.maximum(at, 0)] if len(arr) else np.full(len(at), np.nan, dtype=object)
-        return np.where((at < 0) | pd.isna(out), fill.get(c, np.nan), out)
+        arr = np.append(np.where(pd.isna(arr), fill.get(c, np.nan), arr),
+                        fill.get(c, np.nan))   # position −1 (no rule): the default
+        return arr[at]
 
     r = {c: column(c) for c in RULE_COLUMNS}
     value = ind["value"].to_numpy(dtype=float)
