@@ -189,8 +189,8 @@ def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> pd.DataFrame:
     """Rank within category, grade with quotas and flag (veto, bottom N) a totals table."""
     rank, n_cat, rfb = rank_within(tot["total"], tot["category"], spec.ranking.decimals,
                                    spec.ranking.ties)
-    tot["rank"], tot["n_in_category"] = rank, n_cat
-    tot["bottom_n"] = (rfb <= spec.ranking.bottom_n).astype(bool)
+    bottom = (rfb <= spec.ranking.bottom_n).to_numpy(dtype=bool)
+    cols: dict[str, Any] = {"rank": rank, "n_in_category": n_cat, "bottom_n": bottom}
     if spec.grades is not None:
         levels = spec.grades.levels
         gids = [g.id for g in levels]
@@ -198,14 +198,14 @@ def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> pd.DataFrame:
         g = assign_grades(tot["total"], tot["category"], tot["veto"], levels,
                           spec.grades.quota_rounding, spec.grades.ties,
                           gids.index(mg) if mg else len(gids) - 1, spec.ranking.decimals)
-        tot["grade"] = [gids[i] for i in g]
-        tot["grade_name"] = [levels[i].name or levels[i].id for i in g]
+        cols["grade"] = [gids[i] for i in g]
+        cols["grade_name"] = [levels[i].name or levels[i].id for i in g]
     else:
-        tot["grade"], tot["grade_name"] = "", ""
+        cols["grade"] = cols["grade_name"] = [""] * len(tot)
     flags = np.where(tot["veto"], "veto", "")
     bn = f"bottom_{spec.ranking.bottom_n}"
-    tot["flags"] = np.where(tot["bottom_n"], np.where(flags == "", bn, flags + ";" + bn), flags)
-    return tot
+    cols["flags"] = np.where(bottom, np.where(flags == "", bn, flags + ";" + bn), flags)
+    return pd.concat([tot, pd.DataFrame(cols, index=tot.index)], axis=1)
 
 
 def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,

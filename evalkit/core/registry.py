@@ -48,6 +48,7 @@ class Registry:
         self.family = family
         self._items: dict[str, Callable[..., Any]] = {}
         self._traits: dict[str, dict[str, Any]] = {}
+        self._checks: dict[tuple[str, str], Any] = {}   # signatures and type checks, built once
 
     def register(self, key: str, **traits: Any
                  ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -71,7 +72,7 @@ class Registry:
         """The keyword parameters method ``key`` accepts and those it requires (no default),
         read from its signature, less ``skip`` (the arguments every method of the family gets).
         """
-        sig = inspect.signature(self.get(key))
+        sig = self._cached(key, "", lambda: inspect.signature(self.get(key)))
         names = {n for n, p in sig.parameters.items() if n not in skip
                  and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
         required = {n for n in names if sig.parameters[n].default is inspect.Parameter.empty}
@@ -91,15 +92,23 @@ class Registry:
         out = unknown_keys(params, accepted, where, "parameter", of)
         out += [SpecError(f"{self.family} method {key!r} needs parameter {k!r}", f"{where}.{k}")
                 for k in sorted(required - set(params))]
-        hints = typing.get_type_hints(self.get(key))
+        hints = self._cached(key, "hints", lambda: typing.get_type_hints(self.get(key)))
         for name in sorted(set(params) & accepted):
             if name in hints:
+                adapter = self._cached(key, name, lambda n=name: TypeAdapter(hints[n],
+                                                                             config=_STRICT))
                 try:
-                    TypeAdapter(hints[name], config=_STRICT).validate_python(params[name])
+                    adapter.validate_python(params[name])
                 except ValidationError as err:
                     msg = "; ".join(e["msg"] for e in err.errors())
                     out.append(SpecError(f"{msg} (got {params[name]!r})", f"{where}.{name}"))
         return out
+
+    def _cached(self, key: str, what: str, make: Callable[[], Any]) -> Any:
+        """``make()`` for method ``key`` once (signature, type hints, a parameter's check)."""
+        if (key, what) not in self._checks:
+            self._checks[(key, what)] = make()
+        return self._checks[(key, what)]
 
     def having(self, name: str) -> list[str]:
         """Keys of the methods whose trait ``name`` is truthy."""

@@ -94,27 +94,35 @@ def source_table(period: str, uid: pd.Index, names: list[str], M: np.ndarray,
 
 def missing_report(spec: Spec, sc: Scored, tree: Tree) -> pd.DataFrame:
     """How many applicable values were missing per indicator and category, and the policy."""
-    cats = np.asarray(tree.categories)[sc.cat]
-    policy = [i.missing or spec.defaults.missing for i in spec.indicators]
-    rows = []
-    for c in tree.categories:
-        m = cats == c
-        rows.append(pd.DataFrame({
-            "period": sc.period, "category": c, "indicator_id": tree.indicators,
-            "n_applicable": sc.applies[m].sum(axis=0), "n_missing": sc.missing[m].sum(axis=0),
-            "n_imputed": (sc.imputed & sc.applies)[m].sum(axis=0), "policy": policy}))
-    out = pd.concat(rows, ignore_index=True)
-    return out[out["n_applicable"] > 0].reset_index(drop=True)
+    C, k = len(tree.categories), len(tree.indicators)
+    member = (np.asarray(sc.cat)[None, :] == np.arange(C)[:, None]).astype(np.int64)
+    n_app = member @ sc.applies.astype(np.int64)              # categories × indicators
+    keep = (n_app > 0).ravel()
+    policy = np.array([i.missing or spec.defaults.missing for i in spec.indicators],
+                      dtype=object)
+    return pd.DataFrame({
+        "period": [sc.period] * int(keep.sum()),
+        "category": np.repeat(np.asarray(tree.categories, dtype=object), k)[keep],
+        "indicator_id": np.tile(np.asarray(tree.indicators, dtype=object), C)[keep],
+        "n_applicable": n_app.ravel()[keep],
+        "n_missing": (member @ sc.missing.astype(np.int64)).ravel()[keep],
+        "n_imputed": (member @ (sc.imputed & sc.applies).astype(np.int64)).ravel()[keep],
+        "policy": np.tile(policy, C)[keep]})
 
 
 def meta_tables(spec: Spec, tree: Tree) -> dict[str, pd.DataFrame]:
     """Names and settings of indicators, nodes, categories and grades (``meta_*`` tables)."""
-    mi = pd.DataFrame([{
-        "indicator_id": i.id, "name": i.name or i.id, "name_en": i.name_en or i.name or i.id,
-        "perspective_id": i.perspective, "direction": i.direction, "target": i.target,
-        "method": i.scoring.method if i.scoring else "", "unit": i.unit,
-        "categories": ";".join(i.categories) if i.categories else "",
-    } for i in spec.indicators])
+    inds = spec.indicators
+    mi = pd.DataFrame({
+        "indicator_id": [i.id for i in inds], "name": [i.name or i.id for i in inds],
+        "name_en": [i.name_en or i.name or i.id for i in inds],
+        "perspective_id": [i.perspective for i in inds],
+        "direction": [i.direction for i in inds],
+        "target": np.array([np.nan if i.target is None else i.target for i in inds],
+                           dtype=float),
+        "method": [i.scoring.method if i.scoring else "" for i in inds],
+        "unit": [i.unit for i in inds],
+        "categories": [";".join(i.categories) if i.categories else "" for i in inds]})
     mn = pd.DataFrame({
         "node_id": tree.nodes,
         "name": [p.name or p.id for p in spec.perspectives],

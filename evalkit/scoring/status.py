@@ -155,12 +155,12 @@ def traffic_light(value: np.ndarray, score: np.ndarray, missing: np.ndarray, *,
     sg, sy = (np.asarray(a, dtype=float) for a in (score_green, score_yellow))
     has_t = ~np.isnan(t)
     t0 = np.where(has_t, t, 0.0)
-    by_target = np.where(_reaches(v, t0, d, g), "green",
-                         np.where(_reaches(v, t0, d, y), "yellow", "red"))
-    by_score = np.where(s >= sg, "green", np.where(s >= sy, "yellow", "red"))
-    status = np.where(has_t, by_target, by_score)
+    # codes 0 green, 1 yellow, 2 red, 3 missing (STATUSES), words at the end
+    by_target = np.where(_reaches(v, t0, d, g), 0, np.where(_reaches(v, t0, d, y), 1, 2))
+    by_score = np.where(s >= sg, 0, np.where(s >= sy, 1, 2))
     gone = np.asarray(missing, dtype=bool) | np.where(has_t, np.isnan(v), np.isnan(s))
-    return np.where(gone, "missing", status).astype(object)
+    code = np.where(gone, 3, np.where(has_t, by_target, by_score))
+    return np.asarray(STATUSES, dtype=object)[code]
 
 
 def warning_flags(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
@@ -194,7 +194,7 @@ def warning_flags(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
     with np.errstate(invalid="ignore"):
         warn = np.where(cost, v > w, v < w)
         adv = np.where(cost, v <= a, v >= a) & (d != "target")
-    return np.where(warn, "warning", np.where(adv, "advanced", "")).astype(object)
+    return np.array(["", "advanced", "warning"], dtype=object)[np.where(warn, 2, adv * 1)]
 
 
 def indicator_rules(spec: Spec) -> pd.DataFrame:
