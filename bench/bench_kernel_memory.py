@@ -27,11 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
 import psutil
+from bench_reports import build  # the same demo city as the reports bench (bench/ on the path)
 
 import evalkit.report.kernel as kernel
-from evalkit.demo.city import make_demo
 from evalkit.report.jobs import UNIT_NOTEBOOK
 from evalkit.report.runner import run_reports
 from evalkit.run import run_spec
@@ -43,15 +42,6 @@ LEAKY_CLEAR = (
     "Out.clear()\n"
     "get_ipython().execution_count = 1\n"
 )
-
-
-def build(work: Path, n_units: int) -> tuple[Path, list[str]]:
-    """Write the demo city and evaluate it; return the Results folder and the unit ids."""
-    make_demo(work / "data", n_units=n_units, spec_path=work / "demo.yaml")
-    run_spec(work / "demo.yaml", work / "results")
-    totals = pd.read_parquet(work / "results" / "totals.parquet")
-    cur = totals[totals["period"] == sorted(totals["period"].unique())[-1]]
-    return work / "results", cur["unit_id"].astype(str).tolist()
 
 
 def rss_mb(wk: kernel.WarmKernel) -> float:

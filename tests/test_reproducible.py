@@ -31,9 +31,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import evalkit.report.jobs as report_jobs
+from evalkit.core.hashing import file_sha256
 from evalkit.demo import make_demo
 from evalkit.report.runner import run_reports
-from evalkit.results.manifest import MANIFEST, sha256_file
+from evalkit.results.manifest import MANIFEST
 from evalkit.results.provenance import (
     EPOCH,
     code_digest,
@@ -101,8 +102,8 @@ def test_provenance_records_spec_inputs_and_code(twice, tmp_path) -> None:
     saved = json.loads((r1 / "provenance.json").read_text("utf-8"))  # what run_spec stored
     for key in ("spec", "inputs", "code"):
         assert saved[key] == prov[key], key
-    assert prov["spec"] == {"file": str(spec_path), "sha256": sha256_file(spec_path)}
-    assert prov["inputs"]["units"]["sha256"] == sha256_file(spec_path.parent / "data" /
+    assert prov["spec"] == {"file": str(spec_path), "sha256": file_sha256(spec_path)}
+    assert prov["inputs"]["units"]["sha256"] == file_sha256(spec_path.parent / "data" /
                                                             "units.csv")
     assert set(prov["inputs"]) >= {"units", "values", "points"}
     code = code_version()

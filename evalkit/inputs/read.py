@@ -26,7 +26,6 @@ declare its encoding (encoding: gbk)
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Collection, Mapping, Sequence
@@ -37,6 +36,7 @@ import openpyxl
 import pandas as pd
 
 from evalkit.core.errors import TableError
+from evalkit.core.hashing import file_sha256
 from evalkit.inputs.vocabulary import period_text
 
 #: Columns read as text whatever they look like: ids, codes and periods.
@@ -48,15 +48,6 @@ _EXCEL = (".xlsx", ".xlsm")
 SUFFIXES = (*_CSV, *_EXCEL, ".parquet")
 #: The placeholder of a per-period sheet name: ``sheet: "{period}年指标"``.
 PERIOD_FIELD = "{period}"
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (for provenance and up-to-date checks)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def where(file: str | Path, sheet: str | None = None, row: int | None = None,

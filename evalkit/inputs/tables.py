@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
+from evalkit.core.hashing import file_sha256
 from evalkit.inputs.checks import check_units, note, require_columns, rows
 from evalkit.inputs.read import (
     TEXT_COLUMNS,
-    file_sha256,
     is_period_pattern,
     period_sheets,
     read_table,

@@ -135,18 +135,6 @@ def parse_ids(s: pd.Series) -> Parsed:
     >>> parse_ids(pd.Series([1.5, "a\\x1bb", True])).bad.tolist()
     [True, True, True]
     """
-    if isinstance(s.dtype, pd.StringDtype):   # text: the same rule on the distinct values
-        codes, found = pd.factorize(s, use_na_sentinel=True)
-        u = pd.Series(found, dtype="string")
-        if not u.str.contains(_CONTROL.pattern, regex=True, na=False).any():
-            out = u.str.normalize("NFKC").str.strip()
-            out = pd.concat([out.mask(out == ""), pd.Series([pd.NA], dtype="string")],
-                            ignore_index=True)
-            changed = np.append((out.iloc[:-1] != u).fillna(False).to_numpy(dtype=bool), False)
-            take = np.where(codes < 0, len(u), codes)
-            values = pd.Series(out.array.take(take), index=s.index, name=s.name)
-            return Parsed(values, np.zeros(len(s), dtype=bool), np.full(len(s), "", dtype=object),
-                          changed[take])
     return _by_unique(s, _one_id, "string")
 
 

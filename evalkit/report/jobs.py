@@ -37,6 +37,7 @@ from typing import Any
 
 from evalkit.core.atomic import WriteError, atomic_write
 from evalkit.core.errors import EvalkitError
+from evalkit.core.hashing import feed_file
 from evalkit.core.labels import t
 from evalkit.report.data import current_totals, load_results
 from evalkit.report.html import notebook_page
@@ -85,9 +86,7 @@ class Outcome:
 def _file_digest(h: Any, path: Path) -> None:
     """Feed the file's name and bytes to the hash ``h`` (by blocks of 1 MiB)."""
     h.update(path.name.encode() + b"\0")
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
+    feed_file(h, path)
 
 
 def _versions(names: Iterable[str]) -> str:

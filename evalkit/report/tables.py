@@ -48,6 +48,8 @@ from evalkit.report.names import (
 )
 from evalkit.results import Results, sort_periods
 from evalkit.scoring.status import spec_thresholds, stored_status
+from evalkit.spec.parse import from_dict
+from evalkit.spec.points import points_categories
 
 #: Row class (the stylesheet's colour) of each status.
 STATUS_CLASS = {"green": "good", "yellow": "fair", "red": "poor", "missing": "missing"}
@@ -153,11 +155,7 @@ def _values_and_notes(view: UnitView, ind: pd.DataFrame, inames: pd.Series
 def _as_points(view: UnitView) -> bool:
     """True when the unit's category states its weights as points (分值, ``weights:
     points``): the global weight is then shown as points of 100."""
-    spec = view.res.spec or {}
-    cat = str(view.row["category"])
-    return spec.get("weights") == "points" or any(
-        isinstance(c, dict) and c.get("id") == cat and c.get("weights") == "points"
-        for c in spec.get("categories") or [])
+    return str(view.row["category"]) in points_categories(from_dict(view.res.spec or {}))
 
 
 def indicator_table(view: UnitView) -> HTMLBlock:

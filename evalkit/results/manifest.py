@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -31,21 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.core.errors import EvalkitError
+from evalkit.core.hashing import file_sha256
 
 MANIFEST = "manifest.json"
 #: Version of the manifest's layout.
 FORMAT = 1
 #: Names of temporary files and folders (evalkit's own, and editors' lock files).
 _TEMPORARY = re.compile(r"(^\..*\.tmp(-.*)?$)|(\.tmp$)|(^~\$)")
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (read by blocks of 1 MiB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def is_temporary(name: str) -> bool:
@@ -59,7 +50,7 @@ def write_manifest(folder: str | Path, rows: Mapping[str, int]) -> Path:
     ``rows`` maps each table name to its number of rows (the table is ``<name>.parquet``).
     """
     folder = Path(folder)
-    files = {p.name: {"bytes": p.stat().st_size, "sha256": sha256_file(p)}
+    files = {p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
              for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
     body = {"format": FORMAT,
             "tables": {name: {"file": f"{name}.parquet", "rows": int(n)}
@@ -106,7 +97,7 @@ def problems(folder: str | Path, manifest: Mapping[str, Any] | None = None) -> l
         p = folder / name
         if not p.is_file():
             out.append(f"{name} is listed in {MANIFEST} but missing")
-        elif p.stat().st_size != entry.get("bytes") or sha256_file(p) != entry.get("sha256"):
+        elif p.stat().st_size != entry.get("bytes") or file_sha256(p) != entry.get("sha256"):
             out.append(f"{name} changed since it was saved (its SHA-256 differs from "
                        f"{MANIFEST})")
     for name, entry in sorted(body["tables"].items()):

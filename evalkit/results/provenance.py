@@ -35,8 +35,9 @@ from typing import Any
 import pandas as pd
 
 from evalkit import __version__
+from evalkit.core.hashing import file_sha256
 from evalkit.inputs.tables import describe_source
-from evalkit.results.manifest import read_manifest, sha256_file
+from evalkit.results.manifest import read_manifest
 
 #: The evalkit package folder.
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -136,7 +137,7 @@ def code_version() -> dict[str, Any]:
 
 def spec_record(path: str | Path) -> dict[str, Any]:
     """The spec file and its SHA-256."""
-    return {"file": str(path), "sha256": sha256_file(path)}
+    return {"file": str(path), "sha256": file_sha256(path)}
 
 
 def input_records(tables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
