@@ -145,3 +145,14 @@ def test_source_rows_of_other_periods_warned(tmp_path: Path) -> None:
     row = _rows(v.audit, "rows of a period not evaluated")
     assert row[["table", "n"]].values.tolist() == [["leaders", 1]]
     assert any(w.startswith("leaders: 1 rows") for w in v.warnings)
+
+
+def test_every_audit_phrase_has_its_chinese_and_no_other_is_accepted() -> None:
+    from evalkit.core.labels import t
+    from evalkit.inputs.checks import AUDIT_WHAT, audit_row
+
+    for en, zh in AUDIT_WHAT.items():
+        assert t(f"audit.{en}", "zh") == zh and t(f"audit.{en}", "en") == en
+    assert audit_row("values", "imputed value", 2, "p")["n"] == 2
+    with pytest.raises(ValueError, match="AUDIT_WHAT"):
+        audit_row("values", "a phrase the workbook could not translate", 1, "p")

@@ -26,11 +26,6 @@ def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None
     table and the records with the points each one actually applied (after multiplier; a
     capped bonus is scaled down pro rata across its records, so they still add up).
     """
-    if points.empty:                                # nothing to sum: every unit 0, no veto
-        zero = np.zeros(len(units))
-        return (pd.DataFrame({"bonus": zero, "deductions": zero.copy(),
-                              "veto": np.zeros(len(units), dtype=bool)}, index=units),
-                points.assign(applied=np.zeros(0)))
     rec = points.copy()
     kind = rec["kind"].to_numpy()
     pts = rec["points"].to_numpy(dtype=float)

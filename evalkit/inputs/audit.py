@@ -11,13 +11,13 @@ adds the rows of the evaluation and stores them as the ``input_audit`` table of 
 Examples
 --------
 >>> a = Audit()
->>> a.add("values", "missing value filled", 3, "defaults.missing: category_mean",
+>>> a.add("values", "imputed value", 3, "treatment.impute: group_mean",
 ...       period="2025", where="indicator D01")
->>> a.add("values", "nothing happened", 0, "none")          # zero counts are not recorded
+>>> a.add("values", "blank rows skipped", 0, "none")        # zero counts are not recorded
 >>> a.frame()[["period", "what", "n"]].values.tolist()
-[['2025', 'missing value filled', 3]]
+[['2025', 'imputed value', 3]]
 >>> print("\\n".join(summary(a.frame())))
-2025  values  missing value filled (indicator D01): 3 — defaults.missing: category_mean
+2025  values  imputed value (indicator D01): 3 — treatment.impute: group_mean
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.inputs.checks import audit_row
 from evalkit.spec.points import points_categories
 from evalkit.spec.schema import Spec
 from evalkit.spec.weights import empty_nodes, weight_groups
@@ -49,8 +50,7 @@ class Audit:
             where: str = "") -> None:
         """Record that ``policy`` did ``what`` to ``n`` cells, rows or units (0: nothing)."""
         if int(n) > 0:
-            self.rows.append({"period": str(period), "table": table, "what": what,
-                              "where": where, "n": int(n), "policy": policy})
+            self.rows.append(audit_row(table, what, n, policy, period, where))
 
     def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
         """Add rows recorded elsewhere (e.g. while the tables were read)."""

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 from evalkit.core.labels import label_block, register_labels
+from evalkit.inputs.checks import AUDIT_TABLES, AUDIT_WHAT
 
 #: Workbook labels of the sources' detail tables (``sheet.``), columns (``col.``) and words.
 SHEETS = label_block("""
@@ -119,40 +120,6 @@ WORDS = label_block("""
     wb.pol.reweight 权重分给同维度其他指标 | reweighted ;; wb.st.excluded 剔除 | excluded
     wb.st.valid 有效 | valid ;; wb.st.ok 正常 | ok ;; wb.st.no_responses 无有效答卷 | no responses
 """)
-#: What the input audit records (``input_audit.what``) and the tables it names, in Chinese.
-AUDIT_WHAT = {
-    "value outside its plausible range, kept": "数值超出合理范围，按规定保留",
-    "rows of a period not evaluated, ignored": "非考核年度的数据行，未计入",
-    "records of a period not evaluated, ignored": "非考核年度的加减分记录，未计入",
-    "unit without any value in the period, scored by the missing-value policy":
-        "单位本期无任何指标数据，按缺失值规则计分",
-    "indicator without any value in a category, scored by the missing-value policy":
-        "指标在某类别无任何数据，按缺失值规则计分",
-    "unit without a score from the source; its weight shared among the unit's other sources":
-        "单位缺少该评价来源得分，其权重按比例分给其余来源",
-    "excluded by a validity rule": "按有效性规则剔除",
-    "bonus over the cap, capped": "加分超过上限，按上限计",
-    "deductions over the cap, capped": "扣分超过上限，按上限计",
-    "indicator weights renormalised to sum to 1": "指标权重按比例归一（合计为 1）",
-    "perspective weights renormalised to sum to 1": "维度权重按比例归一（合计为 1）",
-    "perspective without an indicator for the category; its weight shared among its siblings":
-        "该类别在此维度下无适用指标，维度权重分给同级维度",
-    "source weights renormalised to sum to 1": "评价来源权重按比例归一（合计为 1）",
-    "imputed value": "插补值",
-    "missing value scored 0": "缺失值计 0 分",
-    "missing value given the category's mean score": "缺失值按本类别平均得分计",
-    "missing value left out, its siblings' weights renormalised":
-        "缺失值不计入，同级指标权重按比例归一",
-    "ids normalised (spaces, full-width characters)": "代码已规范（去空格、全角转半角）",
-    "blank rows skipped": "空行已跳过",
-    "cells read with a declared number format": "按声明的数字格式读取的单元格",
-    "records naming no catalogue item, own kind and points kept":
-        "未列入加减分目录的记录，按其自身类型和分值计",
-}
-AUDIT_TABLES = {"spec": "考评方案", "values": "指标数据", "units": "单位名单",
-                "points": "加减分", "sources": "评价来源", "leaders": "领导评价",
-                "survey": "满意度测评", "peer": "互评", "tasks": "预安销号",
-                "tasks_ledger": "预安销号台账", "project_progress": "重点项目进度"}
 register_labels({**{f"audit.{en}": (zh, en) for en, zh in AUDIT_WHAT.items()},
                  **{f"audit_table.{k}": (zh, k) for k, zh in AUDIT_TABLES.items()}},
                 "evalkit.results.workbook_labels")
