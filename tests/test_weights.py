@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from itertools import combinations
 
+import ahpy
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,6 +170,34 @@ def test_ahp_eigenvector_and_cr_match_pymcdm(matrix: list) -> None:
         oracle.get_cr() * RI_TABLES["tummala_ling_1998"][n - 1] / RI_TABLES["saaty_1980"][n - 1])
 
 
+@pytest.mark.parametrize(("ours", "theirs"), [("donegan_dodd_1991", "dd"),
+                                               ("saaty_2005", "saaty")])
+def test_ahp_consistency_ratio_matches_ahpy(ours: str, theirs: str) -> None:
+    # Oracle: AHPy (Griffith, MIT licence), whose random indexes are Donegan & Dodd (1991),
+    # Math. Comput. Modelling 15(10) 135-137 ("dd", AHPy's default) and Saaty (2005), Theory
+    # and Applications of the ANP, p. 31 ("saaty"); CR = CI / RI_n on random Saaty-scale
+    # matrices of every size each table covers.
+    rng = np.random.default_rng(16)
+    scale = np.array([1 / 9, 1 / 7, 1 / 5, 1 / 3, 1, 3, 5, 7, 9])
+    for n in range(3, len(RI_TABLES[ours]) + 1):
+        items = [f"x{i:02d}" for i in range(n)]
+        iu = np.triu_indices(n, 1)
+        a = np.ones((n, n))
+        a[iu] = rng.choice(scale, size=len(iu[0]))
+        a[iu[1], iu[0]] = 1 / a[iu]
+        ws = compute_weights("ahp", items, matrix=a.tolist(), ri_table=ours,
+                             on_inconsistent="flag")
+        pairs = {(items[i], items[j]): a[i, j] for i, j in zip(*iu, strict=True)}
+        oracle = ahpy.Compare("c", pairs, precision=12, random_index=theirs)
+        assert ws.diagnostics["CR"] == pytest.approx(oracle.consistency_ratio, abs=1e-10), n
+        assert ws.conventions["ri_table"] == ours
+    # a matrix larger than the table is refused, not extrapolated
+    big = len(RI_TABLES[ours]) + 1
+    with pytest.raises(MethodError, match=f"covers n ≤ {big - 1}"):
+        compute_weights("ahp", [f"x{i}" for i in range(big)], matrix=np.ones((big, big)).tolist(),
+                        ri_table=ours)
+
+
 def test_ahp_saaty_2008_drinks_worked_example() -> None:
     # Saaty, T. L. (2008). Decision making with the analytic hierarchy process. Int. J.
     # Services Sciences 1(1), 83-98, Table 3: relative consumption of drinks in the USA
@@ -202,10 +231,8 @@ def test_saaty_2005_random_index_table_as_published() -> None:
     # Saaty 2005, Theory and Applications of the Analytic Network Process, p. 31 (n = 1..15)
     assert RI_TABLES["saaty_2005"] == (0.0, 0.0, 0.52, 0.89, 1.11, 1.25, 1.35, 1.40, 1.45,
                                        1.49, 1.52, 1.54, 1.56, 1.58, 1.59)
-    # Donegan & Dodd (1991) is not offered: no two independent sources of its values found
-    assert not any("donegan" in k for k in RI_TABLES)
-    # every table starts 0, 0 (n ≤ 2 is always consistent) and covers n = 15
-    assert all(v[:2] == (0.0, 0.0) and len(v) == 15 for v in RI_TABLES.values())
+    # every table starts 0, 0 (n ≤ 2 is always consistent) and covers at least n = 15
+    assert all(v[:2] == (0.0, 0.0) and len(v) >= 15 for v in RI_TABLES.values())
     # the table is a convention: CR = CI / RI_n with the named table, recorded in the set
     m = [[1, 3, 5, 7], [1 / 3, 1, 3, 5], [1 / 5, 1 / 3, 1, 3], [1 / 7, 1 / 5, 1 / 3, 1]]
     a = compute_weights("ahp", ITEMS4, matrix=m)

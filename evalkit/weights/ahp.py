@@ -9,9 +9,12 @@ filled in). ``prioritisation``: ``eigenvector`` (Saaty 1980, principal right eig
 ``geometric_mean`` (row geometric mean, Crawford & Williams 1985). The consistency ratio is
 ``CR = CI / RI_n`` with ``CI = (λ_max − n) / (n − 1)`` and ``RI_n`` from the named
 random-index table ``ri_table`` (:data:`RI_TABLES`: ``saaty_1980``, the default,
-``saaty_2005``, ``alonso_lamata_2006``, ``tummala_ling_1998``). The tables differ by a few
-hundredths (RI_3 is 0.58 in Saaty 1980, 0.52 in Saaty 2005), enough to move a CR across
-0.1, so the weight set's conventions name the table used.
+``saaty_2005``, ``alonso_lamata_2006``, ``tummala_ling_1998``, ``donegan_dodd_1991``). The
+tables differ by a few hundredths (RI_3 is 0.58 in Saaty 1980, 0.52 in Saaty 2005, 0.4914 in
+Donegan & Dodd 1991), enough to move a CR across 0.1, so the weight set's conventions name
+the table used. Libraries differ in their default: pymcdm uses Tummala & Ling, AHPy
+Donegan & Dodd, evalkit ``saaty_1980``. Every table
+covers n ≤ 15 (Donegan & Dodd n ≤ 20); a larger matrix is refused, never extrapolated.
 ``on_inconsistent``: ``error`` (default; refuse CR > ``cr_threshold``, 0.1) or ``flag``
 (accept and put a flag in the weight set).
 """
@@ -46,9 +49,12 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
     # matrices than the 1980 one.
     "saaty_2005": (0.0, 0.0, 0.52, 0.89, 1.11, 1.25, 1.35, 1.40, 1.45, 1.49, 1.52, 1.54, 1.56,
                    1.58, 1.59),
-    # Donegan, H. A. & Dodd, F. J. (1991), "A note on Saaty's random indexes" (Math. Comput.
-    # Modelling 15(10)) is deliberately absent: its values could not be confirmed from two
-    # independent sources.
+    # Donegan, H. A. & Dodd, F. J. (1991). A note on Saaty's random indexes. Mathematical and
+    # Computer Modelling 15(10), 135-137, doi:10.1016/0895-7177(91)90098-R (n = 1..20; the
+    # paper also gives n = 25, 30, ..., 100, not offered here). The default table of AHPy.
+    "donegan_dodd_1991": (0.0, 0.0, 0.4914, 0.8286, 1.0591, 1.1797, 1.2519, 1.3171, 1.3733,
+                          1.4055, 1.4213, 1.4497, 1.4643, 1.4822, 1.4969, 1.5078, 1.5153,
+                          1.5262, 1.5313, 1.5371),
 }
 
 #: Prioritisation methods: reciprocal matrix -> weights summing to 1.
