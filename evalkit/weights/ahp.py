@@ -50,8 +50,10 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
     "saaty_2005": (0.0, 0.0, 0.52, 0.89, 1.11, 1.25, 1.35, 1.40, 1.45, 1.49, 1.52, 1.54, 1.56,
                    1.58, 1.59),
     # Donegan, H. A. & Dodd, F. J. (1991). A note on Saaty's random indexes. Mathematical and
-    # Computer Modelling 15(10), 135-137, doi:10.1016/0895-7177(91)90098-R (n = 1..20; the
-    # paper also gives n = 25, 30, ..., 100, not offered here). The default table of AHPy.
+    # Computer Modelling 15(10), 135-137, doi:10.1016/0895-7177(91)90098-R, as carried by
+    # AHPy (its default table; checked against it in the tests). Only n = 1..20, where the
+    # values are consecutive and increasing: the coarser entries n = 25, 30, ..., 100 of
+    # that table are not monotone (n = 90 below n = 80), so they are not offered.
     "donegan_dodd_1991": (0.0, 0.0, 0.4914, 0.8286, 1.0591, 1.1797, 1.2519, 1.3171, 1.3733,
                           1.4055, 1.4213, 1.4497, 1.4643, 1.4822, 1.4969, 1.5078, 1.5153,
                           1.5262, 1.5313, 1.5371),
