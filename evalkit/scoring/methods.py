@@ -23,6 +23,7 @@ array([100.,  50.,   0.])
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -48,22 +49,27 @@ def oriented(x: np.ndarray, direction: str, target: float | None) -> np.ndarray:
     return x
 
 
-@SCORING.register("minmax")
+@SCORING.register("minmax", rowwise=True)
 def minmax(x: np.ndarray, *, direction: str = "benefit", target: float | None = None,
            lower: float = 0.0, upper: float = 100.0, constant: float | None = None
            ) -> np.ndarray:
     """Min-max: ``l + (y - min y) / (max y - min y) · (u - l)`` with ``y`` oriented.
 
     Parameters: ``lower`` ``l`` (0), ``upper`` ``u`` (100). A constant column (no spread)
-    scores ``constant`` (default ``upper``: nobody is behind). Reference: OECD/JRC (2008)
-    *Handbook on Constructing Composite Indicators*, §5.2; COINr ``n_minmax``.
+    scores ``constant`` (default ``upper``: nobody is behind). ``x`` may also be 2-D: each
+    row is scored on its own (how :func:`score_matrix` scores many indicators at once).
+    Reference: OECD/JRC (2008) *Handbook on Constructing Composite Indicators*, §5.2; COINr
+    ``n_minmax``.
     """
     y = oriented(x, direction, target)
-    lo, hi = np.nanmin(y) if np.isfinite(y).any() else np.nan, np.nanmax(y) if np.isfinite(
-        y).any() else np.nan
-    if not np.isfinite(lo) or hi == lo:
-        return np.where(np.isnan(y), np.nan, upper if constant is None else constant)
-    return lower + (y - lo) / (hi - lo) * (upper - lower)
+    some = np.isfinite(y).any(axis=-1, keepdims=True)
+    lo = np.where(some, np.fmin.reduce(y, axis=-1, keepdims=True), np.nan)   # NaN ignored
+    hi = np.where(some, np.fmax.reduce(y, axis=-1, keepdims=True), np.nan)
+    flat = ~np.isfinite(lo) | (hi == lo)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = lower + (y - lo) / (hi - lo) * (upper - lower)
+    return np.where(flat, np.where(np.isnan(y), np.nan, upper if constant is None else constant),
+                    s)
 
 
 @SCORING.register("goalposts")
@@ -143,19 +149,25 @@ def target_distance(x: np.ndarray, *, direction: str = "benefit", target: float 
     return scale * np.where(np.isnan(x), np.nan, s)
 
 
-@SCORING.register("zscore")
+@SCORING.register("zscore", rowwise=True)
 def zscore(x: np.ndarray, *, direction: str = "benefit", target: float | None = None,
            center: float = 0.0, spread: float = 1.0) -> np.ndarray:
     """Standardisation: ``center + spread · (y - mean y) / sd y`` (sample sd, ddof = 1).
 
     Defaults (0, 1) are COINr's ``n_zscore``; ``center: 50, spread: 10`` gives T-scores. A
-    constant column scores ``center``. Reference: OECD/JRC (2008) §5.2.
+    constant column (or one with fewer than two values) scores ``center``. ``x`` may also
+    be 2-D: each row is scored on its own. Reference: OECD/JRC (2008) §5.2.
     """
     y = oriented(x, direction, target)
-    sd = np.nanstd(y, ddof=1) if np.isfinite(y).sum() > 1 else 0.0
-    if not sd > 0:
-        return np.where(np.isnan(y), np.nan, center)
-    return center + spread * (y - np.nanmean(y)) / sd
+    enough = np.isfinite(y).sum(axis=-1, keepdims=True) > 1
+    with warnings.catch_warnings():         # rows without two values: no sd, no mean
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sd = np.where(enough, np.nanstd(y, ddof=1, axis=-1, keepdims=True), 0.0)
+        mean = np.nanmean(y, axis=-1, keepdims=True)
+    ok = sd > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = center + spread * (y - mean) / sd
+    return np.where(ok, s, np.where(np.isnan(y), np.nan, center))
 
 
 @SCORING.register("rank")
@@ -242,21 +254,32 @@ def score_matrix(raw: np.ndarray, groups: np.ndarray, specs: list[tuple[str, str
 
     ``specs[j] = (method, direction, target, scope, params)``; ``scope == "category"``
     scores within each value of ``groups`` (the units' categories), ``"all"`` across all
-    units. The loop runs over indicators and categories, each call vectorised over units.
+    units. Methods registered ``rowwise`` (they score each row of a 2-D array on its own)
+    score all the columns that share method, scope and parameters in one call on the
+    oriented values (:func:`oriented`), per category; the others loop over indicators and
+    categories, each call vectorised over units. A column with no value in a scope stays
+    NaN there.
     """
     out = np.full(raw.shape, np.nan)
     cats = np.unique(groups)
+    every = [np.ones(len(groups), dtype=bool)]
+    batches: dict[tuple[str, str, str], list[int]] = {}
     for j, (method, direction, target, scope, params) in enumerate(specs):
+        if SCORING.trait(method, "rowwise"):
+            batches.setdefault((method, scope, repr(sorted(params.items()))), []).append(j)
+            continue
         func = SCORING.get(method)
         col = raw[:, j]
-        if scope == "all":
-            parts = [np.ones(len(col), dtype=bool)]
-        else:
-            parts = [groups == c for c in cats]
-        for m in parts:
+        for m in every if scope == "all" else [groups == c for c in cats]:
             x = col[m]
             if np.isnan(x).all():
                 continue
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[m, j] = func(x, direction=direction, target=target, **params)
+    for (method, scope, _), cols in batches.items():
+        func, params = SCORING.get(method), specs[cols[0]][4]
+        with np.errstate(invalid="ignore"):
+            Y = np.stack([oriented(raw[:, j], specs[j][1], specs[j][2]) for j in cols])
+        for m in every if scope == "all" else [groups == c for c in cats]:
+            out[np.ix_(m, cols)] = func(np.ascontiguousarray(Y[:, m]), **params).T
     return out
