@@ -214,18 +214,17 @@ def indicator_rules(spec: Spec) -> pd.DataFrame:
                         index=pd.Index([i.id for i in spec.indicators], name="indicator_id"))
 
 
-def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None,
-                   at: np.ndarray | None = None) -> pd.DataFrame:
-    """``status`` and ``flags`` of the rows of an ``indicators`` table (index kept).
+def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
+                   rules: pd.DataFrame | None, at: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``status`` (:func:`traffic_light`) and ``flags`` (:func:`warning_flags`) of rows.
 
-    ``ind`` needs ``indicator_id``, ``value``, ``score`` and ``missing``; ``rules`` is
-    :func:`indicator_rules` (an indicator not in it, or ``rules`` None: no target, the
-    default thresholds, no flags); ``at``, when the caller knows it, the position in
-    ``rules`` of each row's indicator (−1: none).
+    ``value``, ``score`` and ``missing`` hold one entry per row; ``rules`` is
+    :func:`indicator_rules` (None: no target, the default thresholds, no flags) and ``at``
+    the position in ``rules`` of each row's indicator (−1: an indicator without a rule,
+    which gets the defaults).
     """
     rules = pd.DataFrame(columns=RULE_COLUMNS) if rules is None else rules
-    if at is None:
-        at = rules.index.get_indexer(ind["indicator_id"])  # -1: no rule for the indicator
     fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
 
     def column(c: str) -> np.ndarray:      # per indicator, defaults filled, then per row
@@ -235,14 +234,13 @@ def status_columns(ind: pd.DataFrame, rules: pd.DataFrame | None,
         return arr[at]
 
     r = {c: column(c) for c in RULE_COLUMNS}
-    value = ind["value"].to_numpy(dtype=float)
-    status = traffic_light(value, ind["score"].to_numpy(dtype=float),
-                           ind["missing"].fillna(False).to_numpy(dtype=bool),
-                           target=r["target"].astype(float), direction=r["direction"],
+    value = np.asarray(value, dtype=float)
+    status = traffic_light(value, score, missing, target=r["target"].astype(float),
+                           direction=r["direction"],
                            **{c: r[c].astype(float) for c in Thresholds._fields})
     flags = warning_flags(value, direction=r["direction"], warning=r["warning"].astype(float),
                           advanced=r["advanced"].astype(float))
-    return pd.DataFrame({"status": status, "flags": flags}, index=ind.index)
+    return status, flags
 
 
 def stored_status(ind: pd.DataFrame) -> pd.Series:
