@@ -185,8 +185,9 @@ def _points_records(tables: dict[str, pd.DataFrame], extra: list[pd.DataFrame], 
     return allp[allp["unit_id"].isin(uid)]
 
 
-def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> pd.DataFrame:
-    """Rank within category, grade with quotas and flag (veto, bottom N) a totals table."""
+def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> dict[str, Any]:
+    """Rank within category, grade with quotas and flag (veto, bottom N) the units of a
+    totals table (``total``, ``category``, ``veto``): the new columns, in table order."""
     rank, n_cat, rfb = rank_within(tot["total"], tot["category"], spec.ranking.decimals,
                                    spec.ranking.ties)
     bottom = (rfb <= spec.ranking.bottom_n).to_numpy(dtype=bool)
@@ -205,7 +206,7 @@ def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> pd.DataFrame:
     flags = np.where(tot["veto"], "veto", "")
     bn = f"bottom_{spec.ranking.bottom_n}"
     cols["flags"] = np.where(bottom, np.where(flags == "", bn, flags + ";" + bn), flags)
-    return pd.concat([tot, pd.DataFrame(cols, index=tot.index)], axis=1)
+    return cols
 
 
 def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
@@ -239,21 +240,24 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
                              pr.yellow_card_multiplier)
     weighted = contrib.sum(axis=1)
     bonus, ded = per["bonus"].to_numpy(dtype=float), per["deductions"].to_numpy(dtype=float)
-    tot = pd.DataFrame({"unit_name": units["unit_name"], "unit_name_en": units["unit_name_en"],
-                        "category": units["category"].astype("string"),
+    tot = pd.DataFrame({"period": [sc.period] * len(uid), "unit_id": uid,
+                        "unit_name": units["unit_name"].array,
+                        "unit_name_en": units["unit_name_en"].array,
+                        "category": units["category"].astype("string").array,
                         **{s: M[:, k] for k, s in enumerate(names)},
                         "weighted_score": weighted, "bonus": bonus, "deductions": ded,
                         "veto": per["veto"].to_numpy(dtype=bool),
-                        "total": weighted + bonus - ded}, index=uid)
-    tot = rank_and_grade(spec, tot).rename_axis("unit_id").reset_index()
-    tot.insert(0, "period", sc.period)
+                        "total": weighted + bonus - ded})
+    for name, col in rank_and_grade(spec, tot).items():
+        tot[name] = col.array if isinstance(col, pd.Series) else col
     w_office = Weff[:, names.index("office")] if "office" in names else np.zeros(len(uid))
     out = {"totals": tot, "indicators": indicator_table(sc, tree, off, w_office, spec),
            "nodes": node_table(sc, tree, off, w_office),
            "sources": source_table(sc.period, uid, names, M,
                                    np.array([weights[s] for s in names]), Weff, contrib),
-           "points": rec.assign(period=sc.period)[["period", "unit_id", "kind", "points",
-                                                   "applied", "reason"]],
+           "points": pd.DataFrame({"period": pd.array([sc.period] * len(rec), dtype="str"),
+                                   **{c: rec[c].array for c in
+                                      ("unit_id", "kind", "points", "applied", "reason")}}),
            "missing_report": missing_report(spec, sc, tree)}
     out.update({name: log.assign(period=sc.period) for name, log in sc.log.items()})
     out.update(details)
@@ -291,7 +295,8 @@ def evaluate(spec: Spec, tables: dict[str, pd.DataFrame],
                                    sc.keep, sc.imputed))
         for name, df in _period(spec, tables, sc, tree_p, outputs, audit).items():
             parts.setdefault(name, []).append(df)
-    out = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    out = {k: v[0] if len(v) == 1 else pd.concat(v, ignore_index=True)   # indexes 0..n-1
+           for k, v in parts.items()}
     out.update(meta_tables(spec, tree))
     out["meta_weights"] = points_table(spec)
     out["input_audit"] = audit.frame()

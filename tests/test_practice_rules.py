@@ -135,11 +135,19 @@ def test_status_and_flags_columns_from_the_spec() -> None:
                         "value": [90.0, 79.9, 130.0, 4.0, 0.0],
                         "score": [10.0, 10.0, 10.0, 89.0, 100.0],
                         "missing": [False] * 5})
-    out = status_columns(ind, indicator_rules(spec))
+    rules = indicator_rules(spec)
+    status, flags = status_columns(ind["value"].to_numpy(), ind["score"].to_numpy(),
+                                   ind["missing"].to_numpy(), rules,
+                                   rules.index.get_indexer(ind["indicator_id"]))
     # a: target 100, green from 90 (own), yellow from 80 (defaults); b: no target, score
     # thresholds green 90 (defaults), yellow 60
-    assert out["status"].tolist() == ["green", "red", "green", "yellow", "green"]
-    assert out["flags"].tolist() == ["", "", "advanced", "warning", "advanced"]
+    assert status.tolist() == ["green", "red", "green", "yellow", "green"]
+    assert flags.tolist() == ["", "", "advanced", "warning", "advanced"]
+    # an indicator without a rule (position −1): no target, evalkit's own score thresholds
+    # (green 85, yellow 60), no flags
+    status, flags = status_columns(np.ones(3), np.array([85.0, 60.0, 59.9]), np.zeros(3, bool),
+                                   rules, np.full(3, -1))
+    assert status.tolist() == ["green", "yellow", "red"] and flags.tolist() == [""] * 3
 
 
 def test_stored_status_for_the_report() -> None:

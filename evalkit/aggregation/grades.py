@@ -44,11 +44,12 @@ def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, tie
     rank_from_bottom is 1 for the last unit (ties share the smallest value, so all units
     tied for last are 'last').
     """
+    rank = rank_in_category(total, category, decimals, ties)
     r = total if decimals is None else total.round(decimals)
-    g = r.groupby(category)
-    rank = g.rank(ascending=False, method=ties).astype("Int64")   # as rank_in_category
-    rfb = g.rank(ascending=True, method="min").astype("Int64")
-    n = g.transform("size").astype("Int64")
+    rfb = r.groupby(category).rank(ascending=True, method="min").astype("Int64")
+    code, _ = pd.factorize(category)                   # -1: no category, as groupby drops
+    size = np.append(np.bincount(code[code >= 0]), 0)[code].astype(float)
+    n = pd.Series(np.where(code >= 0, size, np.nan), index=total.index).astype("Int64")
     return rank, n, rfb
 
 

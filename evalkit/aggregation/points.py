@@ -43,9 +43,9 @@ def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None
     bonus = raw_bonus if bonus_cap is None else np.minimum(raw_bonus, bonus_cap)
     raw_ded = per_unit("deduction") + per_unit("yellow_card")
     ded = raw_ded if deduction_cap is None else np.minimum(raw_ded, deduction_cap)
-    vetoed = rec.loc[rec["kind"] == "veto", "unit_id"].unique()
-    out = pd.DataFrame({"bonus": bonus, "deductions": ded,
-                        "veto": np.isin(units, vetoed)}, index=units)
+    vetoed = np.zeros(len(units) + 1, dtype=bool)      # the last slot: other units
+    vetoed[np.where(known, code, len(units))[kind == "veto"]] = True
+    out = pd.DataFrame({"bonus": bonus, "deductions": ded, "veto": vetoed[:-1]}, index=units)
     # scale capped records so that the applied points add up to the unit totals
     with np.errstate(invalid="ignore", divide="ignore"):
         bscale = np.where(raw_bonus > 0, bonus / raw_bonus, 1.0)

@@ -129,9 +129,10 @@ def meta_tables(spec: Spec, tree: Tree) -> dict[str, pd.DataFrame]:
         "level": tree.levels.astype(int) if len(tree.nodes) else [],
         "aggregation": tree.methods,
     })
-    mc = pd.DataFrame([{"category": c.id, "name": c.name or c.id,
-                        "name_en": c.name_en or c.name or c.id} for c in spec.categories]
-                      or [{"category": "all", "name": "全部", "name_en": "All"}])
+    cats = spec.categories
+    mc = pd.DataFrame({"category": [c.id for c in cats], "name": [c.name or c.id for c in cats],
+                       "name_en": [c.name_en or c.name or c.id for c in cats]} if cats else
+                      {"category": ["all"], "name": ["全部"], "name_en": ["All"]})
     mg = pd.DataFrame([{"grade": g.id, "name": g.name or g.id, "name_en": g.name_en or g.id,
                         "min_score": g.min_score, "quota": g.quota}
                        for g in (spec.grades.levels if spec.grades else [])],

@@ -145,7 +145,7 @@ def _log_frame(columns: list[Any], action: np.ndarray, n_points: np.ndarray,
         "skew_after": np.asarray(after[0], dtype=float),
         "kurt_after": np.asarray(after[1], dtype=float),
         "passes_after": np.asarray(passes, dtype=bool),
-        "note": list(note)}, columns=LOG_COLUMNS)
+        "note": list(note)})                    # the order of LOG_COLUMNS
 
 
 @OUTLIERS.register("none")

@@ -115,17 +115,20 @@ def denominate(
         else:
             by_column.setdefault(col, []).append(ind)
     at = units.index.get_indexer(X.index)      # every unit is there (checked above)
+    position = {c: j for j, c in enumerate(X.columns)}
     for col, inds in by_column.items():   # one division per denominator, all its indicators
         raw = units[col]
-        d = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
+        numeric = pd.api.types.is_numeric_dtype(raw)
+        d = raw if numeric else pd.to_numeric(raw, errors="coerce")
         dv = d.to_numpy(dtype=float, na_value=np.nan)[at][:, None]
-        bad_type = np.isnan(dv[:, 0]) & raw.notna().to_numpy()[at]
+        bad_type = np.zeros(len(at), dtype=bool) if numeric else \
+            np.isnan(dv[:, 0]) & raw.notna().to_numpy()[at]
         if bad_type.any():
             problems += [TableError(f"denominator column {col!r} has non-numeric values for "
                                     f"units {list(X.index[bad_type])[:10]}", f"{where}.{ind}")
                          for ind in inds]
             continue
-        pos = X.columns.get_indexer(inds)
+        pos = np.array([position[i] for i in inds])
         V = out[:, pos]
         zero = ~np.isnan(V) & (dv == 0)
         for j in np.flatnonzero(zero.any(axis=0)):
