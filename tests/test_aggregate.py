@@ -214,3 +214,21 @@ def test_global_weights_of_a_node_with_indicators_and_sub_nodes() -> None:
     np.testing.assert_allclose(out["ind_weight"], [[0.25, 0.25, 0.5]])
     np.testing.assert_allclose(out["office"], out["ind_weight"] @ S[0])
     np.testing.assert_allclose(out["ind_contrib"].sum(), out["office"])
+
+
+@pytest.mark.parametrize("ties", ["min", "dense", "first"])
+def test_ranks_within_category_match_pandas_groupby_rank(ties: str) -> None:
+    # Oracle: pandas' groupby rank (the spec's `ranking.ties` are its method names), on
+    # totals with many ties, missing totals and a unit without a category.
+    rng = np.random.default_rng(7)
+    total = pd.Series(rng.integers(0, 6, 60).astype(float) * 10)
+    total[[3, 17, 40]] = np.nan
+    category = pd.Series(rng.choice(["a", "b", "c"], 60), dtype="string")
+    category[[5, 41]] = pd.NA
+    rank, n, rfb = rank_within(total, category, 2, ties)
+    g = total.round(2).groupby(category)
+    pd.testing.assert_series_equal(
+        rank, g.rank(ascending=False, method=ties).astype("Int64"), check_names=False)
+    pd.testing.assert_series_equal(
+        rfb, g.rank(ascending=True, method="min").astype("Int64"), check_names=False)
+    pd.testing.assert_series_equal(n, g.transform("size").astype("Int64"), check_names=False)

@@ -22,18 +22,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 #: quota × n → a count of units
 QUOTA_ROUNDING: dict[str, Callable[[Any], Any]] = {"floor": np.floor, "ceil": np.ceil,
                                                     "round": np.round}
 
 
+#: pandas' rank methods (the spec's ``ranking.ties``) as :func:`scipy.stats.rankdata`'s
+_RANKDATA = {"min": "min", "max": "max", "dense": "dense", "first": "ordinal"}
+
+
+def _ranks(v: np.ndarray, code: np.ndarray, ties: str, index: pd.Index) -> pd.Series:
+    """Ranks of ``v`` (ascending, 1 = smallest) within each group ``code`` (−1: none), by
+    :func:`scipy.stats.rankdata`; NA where the value or the group is missing."""
+    ok = (code >= 0) & ~np.isnan(v)
+    out = np.zeros(len(v), dtype=np.int64)
+    for g in np.unique(code[ok]):
+        m = ok & (code == g)
+        out[m] = stats.rankdata(v[m], method=_RANKDATA[ties])
+    return pd.Series(pd.arrays.IntegerArray(out, ~ok), index=index)
+
+
 def rank_in_category(total: pd.Series, category: pd.Series, decimals: int | None, ties: str
                      ) -> pd.Series:
     """Rank (1 = best) within category on totals rounded to ``decimals`` (None: unrounded);
-    ``ties`` is pandas' rank method (``min``: 1, 2, 2, 4)."""
+    ``ties`` is pandas' rank method (``min``: 1, 2, 2, 4; ``dense``: 1, 2, 2, 3; ``first``:
+    1, 2, 3, 4 in row order). A unit without a total or a category has no rank."""
     r = total if decimals is None else total.round(decimals)
-    return r.groupby(category).rank(ascending=False, method=ties).astype("Int64")
+    return _ranks(-r.to_numpy(dtype=float, na_value=np.nan), pd.factorize(category)[0], ties,
+                  total.index)
 
 
 def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, ties: str
@@ -46,10 +64,10 @@ def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, tie
     """
     rank = rank_in_category(total, category, decimals, ties)
     r = total if decimals is None else total.round(decimals)
-    rfb = r.groupby(category).rank(ascending=True, method="min").astype("Int64")
-    code, _ = pd.factorize(category)                   # -1: no category, as groupby drops
-    size = np.append(np.bincount(code[code >= 0]), 0)[code].astype(float)
-    n = pd.Series(np.where(code >= 0, size, np.nan), index=total.index).astype("Int64")
+    code = pd.factorize(category)[0]                   # -1: no category
+    rfb = _ranks(r.to_numpy(dtype=float, na_value=np.nan), code, "min", total.index)
+    size = np.append(np.bincount(code[code >= 0]), 0)[code]
+    n = pd.Series(pd.arrays.IntegerArray(size.astype(np.int64), code < 0), index=total.index)
     return rank, n, rfb
 
 
