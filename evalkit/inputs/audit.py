@@ -65,8 +65,8 @@ class Audit:
             n[k] = n.get(k, 0) + int(r["n"])
         rows = sorted(n)   # the rows do not follow the order in which the inputs met them
         cols = {c: pd.array([k[i] for k in rows], dtype="string") for i, c in enumerate(keys)}
-        return pd.DataFrame({**cols, "n": np.array([n[k] for k in rows], dtype="int64")}
-                            )[AUDIT_COLUMNS]
+        cols["n"] = np.array([n[k] for k in rows], dtype="int64")
+        return pd.DataFrame({c: cols[c] for c in AUDIT_COLUMNS})
 
 
 def weights_audit(spec: Spec) -> list[dict[str, Any]]:

@@ -34,6 +34,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -137,12 +139,13 @@ def points_table(spec: Spec) -> pd.DataFrame:
     tree = Tree.from_spec(spec)
     _, gw = tree.global_weights()
     pts = set(points_categories(spec))
-    rows = []
+    columns = ["category", "indicator_id", "perspective_id", "weight", "points"]
+    rows: list[tuple[Any, ...]] = []
     for c, cat in enumerate(tree.categories):
         for k in _applies(spec, cat):
             ind = spec.indicators[k]
-            rows.append({"category": cat, "indicator_id": ind.id,
-                         "perspective_id": ind.perspective, "weight": float(gw[c, k]),
-                         "points": _w(ind.weight, cat) if cat in pts else np.nan})
-    return pd.DataFrame(rows, columns=["category", "indicator_id", "perspective_id", "weight",
-                                       "points"])
+            rows.append((cat, ind.id, ind.perspective, float(gw[c, k]),
+                         _w(ind.weight, cat) if cat in pts else np.nan))
+    if not rows:
+        return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)))
