@@ -36,8 +36,10 @@ def long_frame(units: pd.Index, items: list[str], colname: str,
     n, k = len(units), len(items)
     take = np.arange(n * k) if keep is None else np.flatnonzero(np.asarray(keep).ravel())
     item = take % k
-    data: dict[str, object] = {} if period is None else {"period": [period] * len(take)}
-    data |= {"unit_id": units[take // k], colname: pd.Index(items)[item]}
+    data: dict[str, object] = {} if period is None else {   # repeated strings: taken
+        "period": pd.array([period], dtype="str").take(np.zeros(len(take), dtype=np.intp))}
+    data |= {"unit_id": units.array.take(take // k),
+             colname: pd.array(items, dtype="str").take(item)}
     for name, col in (per_item or {}).items():
         data[name] = np.asarray(col)[item]
     for name, arr in arrays.items():
