@@ -106,7 +106,7 @@ def test_complete_quasi_arithmetic_subtrees_collapse_to_one_product() -> None:
     # the geometric nodes collapse into the two top nodes' coefficients; the arithmetic
     # root has another generator, so it aggregates the two materialised top nodes
     assert [batch.linear[k] for k in range(8)] == [True] * 7 + [False]
-    np.testing.assert_allclose(batch.coef[5][0].sum(axis=1), 1.0)
+    np.testing.assert_allclose(batch.coef(5)[0].sum(axis=1), 1.0)
     arith = dataclasses.replace(tree, methods=["arithmetic"] * 7)
     assert all(_TreeBatch(S, arith, IW, NW).linear.values())    # ONE product at the root
     S[2, 0] = np.nan                                    # a missing cell: its node is dense

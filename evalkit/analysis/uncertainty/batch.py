@@ -21,6 +21,7 @@ missing cells are dropped and their siblings reweighted. It reuses the registry:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import numpy as np
@@ -61,51 +62,100 @@ def _value_function(method: str) -> Any:
     return value
 
 
-class _TreeBatch:
-    """One evaluation of a tree for replications × (indicator, node) weights."""
+@functools.lru_cache(maxsize=64)
+def _structure(ind_parent: bytes, node_parent: bytes, k: int
+               ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Each node's parent (the root is node ``k``; −1 above it), indicator children and node
+    children, from the tree's parent arrays (as bytes, so that trees that differ only in
+    their methods or weights share it)."""
+    ip, npar = np.frombuffer(ind_parent, dtype=np.int64), np.frombuffer(node_parent, np.int64)
+    parent = np.append(np.where(npar < 0, k, npar), -1)
+    return (parent, [np.flatnonzero(ip == j) for j in range(k + 1)],
+            [np.flatnonzero(parent == j) for j in range(k + 1)])
 
-    def __init__(self, S: np.ndarray, tree: Tree, IW: np.ndarray, NW: np.ndarray) -> None:
+
+def structure(tree: Tree) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """:func:`_structure` of ``tree``: parents, indicator children, node children."""
+    return _structure(np.asarray(tree.ind_parent, dtype=np.int64).tobytes(),
+                      np.asarray(tree.node_parent, dtype=np.int64).tobytes(), len(tree.nodes))
+
+
+class Coefficients:
+    """Global coefficients of nodes for every replication of the local weights ``IW``,
+    ``NW``: node ``j``'s are its indicators' weights in its subtree (replications ×
+    indicators, rows summing to 1) and whether it has weight at all (replications,).
+
+    For a node aggregated with its descendants by one quasi-arithmetic mean (a *linear*
+    node), they are what the node applies to ``f(scores)``. They depend on the weights
+    only, so one object serves every score option and aggregation of a block of
+    replications; each node's are computed once, when first asked for. ``rows`` selects the
+    replications a batch evaluates.
+    """
+
+    def __init__(self, tree: Tree, IW: np.ndarray, NW: np.ndarray) -> None:
+        self.IW, self.NW = IW, NW
+        _, self.ci, self.cn = structure(tree)
+        self._memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, j: int, rows: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        if j not in self._memo:
+            C = np.zeros_like(self.IW)
+            C[:, self.ci[j]] = self.IW[:, self.ci[j]]
+            for c in self.cn[j]:
+                Cc, ok = self(c)
+                C += (self.NW[:, c] * ok)[:, None] * Cc
+            tot = C.sum(axis=1)
+            C /= np.where(tot > 0, tot, 1.0)[:, None]
+            self._memo[j] = (C, tot > 0)
+        C, ok = self._memo[j]
+        return (C, ok) if rows is None else (C[rows], ok[rows])
+
+
+class _TreeBatch:
+    """One evaluation of a tree for replications × (indicator, node) weights.
+
+    ``coefficients`` (with ``rows``, the replications of it that ``IW``, ``NW`` are) lets
+    batches of the same replications share the linear nodes' coefficients."""
+
+    def __init__(self, S: np.ndarray, tree: Tree, IW: np.ndarray, NW: np.ndarray,
+                 coefficients: Coefficients | None = None, rows: np.ndarray | None = None
+                 ) -> None:
         k = len(tree.nodes)
         self.S, self.K, self.IW, self.NW = S, np.isfinite(S), IW, NW
         self.Kf = self.K.astype(float)
-        self.parent = np.append(np.where(tree.node_parent < 0, k, tree.node_parent), -1)
+        self.parent, self.ci, self.cn = structure(tree)
         self.methods = [*tree.methods, tree.root_method]
         self.order = [*tree.order, k]
-        self.ci = [np.flatnonzero(tree.ind_parent == j) for j in range(k + 1)]
-        self.cn = [np.flatnonzero(self.parent == j) for j in range(k + 1)]
         self.gen: list[Generator | None] = [AGGREGATION.trait(m, "generator", None)
                                             for m in self.methods]
         self._fspace: dict[Generator, tuple[np.ndarray, np.ndarray | None]] = {}
         self.linear = self._plan()
-        self.coef: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for j in self.order:
-            if self.linear[j]:
-                self.coef[j] = self._coefficients(j)
+        self._coefficients = Coefficients(tree, IW, NW) if coefficients is None else \
+            coefficients
+        self._rows = rows
+        self._coef: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     # -- planning: which nodes collapse to global coefficients -----------------------------
     def _plan(self) -> dict[int, bool]:
         active = self.IW.max(axis=0, initial=0.0) > 0
+        complete = self.K.all(axis=0) | ~active      # every unit has the indicator's score
         linear: dict[int, bool] = {}
         for j in self.order:
             AGGREGATION.get(self.methods[j], "aggregation")
             ci = self.ci[j]
             check_domain(self.methods[j], self.S[:, ci], self.K[:, ci])
             g = self.gen[j]
-            linear[j] = (g is not None and bool(self.K[:, ci[active[ci]]].all())
+            linear[j] = (g is not None and bool(complete[ci].all())
                          and all(linear[c] and self.gen[c] is g for c in self.cn[j]))
         return linear
 
-    def _coefficients(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        """Global coefficients (replications × indicators, rows summing to 1) of a linear node
-        and whether it has weight (replications,)."""
-        C = np.zeros_like(self.IW)
-        C[:, self.ci[j]] = self.IW[:, self.ci[j]]
-        for c in self.cn[j]:
-            Cc, ok = self.coef[c]
-            C += (self.NW[:, c] * ok)[:, None] * Cc
-        tot = C.sum(axis=1)
-        C /= np.where(tot > 0, tot, 1.0)[:, None]
-        return C, tot > 0
+    def coef(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Global coefficients of linear node ``j`` for this batch's replications
+        (:class:`Coefficients`)."""
+        if j not in self._coef:
+            self._coef[j] = self._coefficients(j, self._rows)
+        return self._coef[j]
 
     def fspace(self, j: int) -> tuple[np.ndarray, np.ndarray | None]:
         """``f(S)`` (0 where missing or infinite) and the signs of infinite ``f`` (None when
@@ -120,7 +170,8 @@ class _TreeBatch:
 
     # -- evaluation of a chunk of replications --------------------------------------------
     def _materialise(self, j: int, sl: slice) -> tuple[np.ndarray, np.ndarray]:
-        C, ok = self.coef[j][0][sl], self.coef[j][1][sl]
+        C, ok = self.coef(j)
+        C, ok = C[sl], ok[sl]
         F, A = self.fspace(j)
         absorbed = None if A is None else (C > 0).astype(float) @ A.T
         V = quasi_mean_finish(C @ F.T, C.sum(axis=1)[:, None], absorbed, self.gen[j])
@@ -189,7 +240,8 @@ class _TreeBatch:
 
 
 def aggregate_batch(S: np.ndarray, tree: Tree, IW: np.ndarray, NW: np.ndarray,
-                    chunk: int | None = None) -> np.ndarray:
+                    chunk: int | None = None, *, coefficients: Coefficients | None = None,
+                    rows: np.ndarray | None = None) -> np.ndarray:
     """Office scores of every unit under every replication's weights: replications × units.
 
     Parameters
@@ -203,6 +255,9 @@ def aggregate_batch(S: np.ndarray, tree: Tree, IW: np.ndarray, NW: np.ndarray,
         parent's (any scale: each mean divides by the sum of its weights).
     chunk : int, optional
         Replications per chunk (default: from :data:`CHUNK_BYTES`).
+    coefficients, rows : Coefficients, array of int, optional
+        The linear nodes' coefficients of a larger set of replications, of which ``IW``,
+        ``NW`` are the ``rows`` (to share them between calls; default: computed here).
 
     Returns
     -------
@@ -210,14 +265,17 @@ def aggregate_batch(S: np.ndarray, tree: Tree, IW: np.ndarray, NW: np.ndarray,
     ``aggregate_office(S, keep, cat, tree with those weights)["office"]``.
     """
     S, IW, NW = (np.asarray(a, dtype=float) for a in (S, IW, NW))
+    if coefficients is None:
+        coefficients, rows = Coefficients(tree, IW, NW), None
     active = IW.max(axis=0, initial=0.0) > 0
     complete = np.isfinite(S[:, active]).all(axis=1)
     if complete.all() or not complete.any():
-        return _run_chunks(_TreeBatch(S, tree, IW, NW), chunk)
+        return _run_chunks(_TreeBatch(S, tree, IW, NW, coefficients, rows), chunk)
     # units without a missing cell collapse further (one product for a one-generator tree)
     out = np.empty((len(IW), S.shape[0]))
     for part in (complete, ~complete):
-        out[:, part] = _run_chunks(_TreeBatch(S[part], tree, IW, NW), chunk)
+        out[:, part] = _run_chunks(_TreeBatch(S[part], tree, IW, NW, coefficients, rows),
+                                   chunk)
     return out
 
 
@@ -258,11 +316,12 @@ def totals_local(p: UncertaintyProblem, IW: np.ndarray, NW: np.ndarray,
         C = aggregate_batch(mats[s], with_method(p.tree, aggregations[a]), IW, NW)
     else:
         C = np.empty((R, p.scores.shape[0]))
+        coefficients = Coefficients(p.tree, IW, NW)    # shared: they depend on weights only
         for combo in combos:
             s, a = divmod(int(combo), len(aggregations))
             sel = np.flatnonzero(key == combo)
             C[sel] = aggregate_batch(mats[s], with_method(p.tree, aggregations[a]), IW[sel],
-                                     NW[sel])
+                                     NW[sel], coefficients=coefficients, rows=sel)
     scale, offset = p.scale.to_numpy(dtype=float), p.offset.to_numpy(dtype=float)
     if not np.all(scale == 1.0):
         C *= scale[None, :]
