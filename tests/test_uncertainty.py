@@ -355,3 +355,18 @@ def test_rank_intervals_table_and_normalisation_options(demo: tuple) -> None:
     p.score_options = {"percentile": perc}
     mc = monte_carlo(p, 200, perturb="none")
     assert set(mc.choices["scores"]) == {"nominal", "percentile"}
+
+
+def test_a_score_option_the_aggregation_cannot_take_is_named_before_the_replications() -> None:
+    # z-scores are negative below the mean; a geometric mean needs scores ≥ 0. Only the pairs
+    # that can fail are tried first, and the failing one is named.
+    rng = np.random.default_rng(0)
+    s = pd.DataFrame(rng.uniform(10, 100, (20, 4)), columns=list("abcd"))
+    p = UncertaintyProblem.from_weights(s)
+    p.score_options = {"z": (s - s.mean()) / s.std()}
+    with pytest.raises(EvalkitError, match="score option 'z' with aggregation 'geometric'"):
+        monte_carlo(p, n=50, aggregations=["arithmetic", "geometric"])
+    # negative scores under an arithmetic mean, positive ones under a geometric: no error
+    assert len(monte_carlo(p, n=50, aggregations=["arithmetic"]).summary) == 20
+    p.score_options = {"shifted": s + 1.0}
+    assert len(monte_carlo(p, n=50, aggregations=["arithmetic", "geometric"]).summary) == 20
