@@ -294,7 +294,12 @@ class UncertaintyProblem:
             if lack:
                 raise EvalkitError(f"score option {name!r} lacks indicators {lack[:5]} of the "
                                    "problem", "score_options")
-            opts[name] = df.reindex(index=units, columns=inds)
+            if df.index.equals(self.scores.index) and df.columns.equals(self.scores.columns):
+                # the problem's own labels (as attached): reordered by position
+                opts[name] = pd.DataFrame(df.to_numpy()[np.ix_(ui, ii)], index=units,
+                                          columns=df.columns[ii])
+            else:
+                opts[name] = df.reindex(index=units, columns=inds)
         q = dataclasses.replace(
             self, scores=self.scores.iloc[ui][inds], tree=tree,
             category=self.category.reindex(units), offset=self.offset.reindex(units),
