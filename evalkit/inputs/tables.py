@@ -272,13 +272,26 @@ def _formats(ref: TableRef, column: str) -> list[str]:
     return list(ref.formats.get(column, []))
 
 
+def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
+    """The position in ``index`` of each value (−1: absent or missing), looked up once per
+    distinct value.
+
+    Examples
+    --------
+    >>> positions(pd.Index(["a", "b"]), pd.Series(["b", "x", None, "b"])).tolist()
+    [1, -1, -1, 1]
+    """
+    codes, uniq = pd.factorize(values)                  # missing: −1
+    return np.where(codes >= 0, index.get_indexer(uniq)[codes], -1)
+
+
 def as_matrix(values: pd.DataFrame, period: Any, units: pd.Index, indicators: list[str]
               ) -> pd.DataFrame:
     """The raw unit × indicator matrix of one period (NaN where no value; the values are
     checked unique per unit and indicator when read)."""
     rows_p = values[values["period"] == str(period)]
     cols = pd.Index(indicators, name="indicator_id")
-    r, c = units.get_indexer(rows_p["unit_id"]), cols.get_indexer(rows_p["indicator_id"])
+    r, c = positions(units, rows_p["unit_id"]), positions(cols, rows_p["indicator_id"])
     ok = (r >= 0) & (c >= 0)
     M = np.full((len(units), len(cols)), np.nan)
     M[r[ok], c[ok]] = rows_p["value"].to_numpy(dtype=float, na_value=np.nan)[ok]

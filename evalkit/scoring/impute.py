@@ -28,7 +28,7 @@ IMPUTE = Registry("imputation")
 
 
 def _check_all_missing(X: pd.DataFrame, where: str) -> None:
-    empty = X.columns[X.isna().all().to_numpy()].tolist()
+    empty = X.columns[np.isnan(X.to_numpy(dtype=float)).all(axis=0)].tolist()
     if empty:
         raise MethodError(
             f"indicators {empty} have no value for any unit; nothing to impute from "
@@ -153,17 +153,17 @@ def impute_group_mean(
             f"{list(units.columns)}",
             f"{where}.group",
         )
-    missing_units = X.index.difference(units.index)
-    if len(missing_units):
+    at = units.index.get_indexer(X.index)
+    if (at < 0).any():
         raise TableError(
-            f"units {list(missing_units)[:10]} have no row in the units table, so no "
+            f"units {list(X.index[at < 0])[:10]} have no row in the units table, so no "
             f"{group!r} group",
             f"{where}.group",
         )
     _check_all_missing(X, where)
     # sums taken over the units in id order: the means do not depend on the rows' order
     order = np.argsort(X.index.to_numpy(dtype=str), kind="stable")
-    codes, _ = pd.factorize(units[group].reindex(X.index[order]))   # -1: no group label
+    codes, _ = pd.factorize(units[group].array.take(at[order]))   # -1: no group label
     V = X.to_numpy(dtype=float)[order]
     seen = ~np.isnan(V)
     V0 = np.where(seen, V, 0.0)
