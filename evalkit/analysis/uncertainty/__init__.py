@@ -28,6 +28,8 @@ Modules
 - :mod:`.problem` — :class:`UncertaintyProblem` (scores and their variants, tree, nominal
   weights, the rest of the total; canonical order);
 - :mod:`.sampling` — :func:`sample_weights`, :func:`sample_local_weights`, :func:`block_rng`;
+- :mod:`.coefficients` — :class:`~.coefficients.Coefficients`, the global coefficients of
+  the nodes for R weight vectors (shared by every score option and aggregation);
 - :mod:`.batch` — :func:`aggregate_batch` (the tree for R weight vectors, reusing the
   aggregation registry), :func:`totals_batch`, :func:`ranks_within`;
 - :mod:`.ranksets` — streamed rank histograms, :func:`joint_rank_sets` (Besag et al. 1995),
