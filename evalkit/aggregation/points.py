@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalkit.inputs.tables import positions
+
 
 def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None,
                   deduction_cap: float | None, yellow_multiplier: float
@@ -26,18 +28,16 @@ def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None
     table and the records with the points each one actually applied (after multiplier; a
     capped bonus is scaled down pro rata across its records, so they still add up).
     """
-    rec = points.copy()
-    kind = rec["kind"].to_numpy()
-    pts = rec["points"].to_numpy(dtype=float)
-    rec["applied"] = np.where(kind == "yellow_card", pts * yellow_multiplier,
-                              np.where(kind == "veto", 0.0, pts))
-    code = units.get_indexer(rec["unit_id"])          # -1: a record of another unit
+    kind = points["kind"].to_numpy()
+    pts = points["points"].to_numpy(dtype=float)
+    applied = np.where(kind == "yellow_card", pts * yellow_multiplier,
+                       np.where(kind == "veto", 0.0, pts))
+    code = positions(units, points["unit_id"])          # -1: a record of another unit
     known = code >= 0
 
     def per_unit(*kinds: str) -> np.ndarray:
         sel = known & np.isin(kind, kinds)
-        return np.bincount(code[sel], weights=rec["applied"].to_numpy()[sel],
-                           minlength=len(units)).astype(float)
+        return np.bincount(code[sel], weights=applied[sel], minlength=len(units)).astype(float)
 
     raw_bonus = per_unit("bonus")
     bonus = raw_bonus if bonus_cap is None else np.minimum(raw_bonus, bonus_cap)
@@ -51,8 +51,7 @@ def points_totals(points: pd.DataFrame, units: pd.Index, bonus_cap: float | None
         bscale = np.where(raw_bonus > 0, bonus / raw_bonus, 1.0)
         dscale = np.where(raw_ded > 0, ded / raw_ded, 1.0)
     at = np.maximum(code, 0)
-    applied = rec["applied"].to_numpy()
-    rec["applied"] = np.where(~known, np.nan, np.where(
+    rec = points.assign(applied=np.where(~known, np.nan, np.where(
         kind == "bonus", applied * bscale[at],
-        np.where(np.isin(kind, ["deduction", "yellow_card"]), applied * dscale[at], applied)))
+        np.where(np.isin(kind, ["deduction", "yellow_card"]), applied * dscale[at], applied))))
     return out, rec

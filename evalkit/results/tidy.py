@@ -75,12 +75,13 @@ def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
 def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
                w_office: np.ndarray) -> pd.DataFrame:
     """``nodes``: score, global weight and contribution of every perspective / pillar."""
-    nodes = long_frame(sc.units.index, tree.nodes, "node_id", {
-        "score": office["node_scores"], "weight": office["node_weight"],
-        "contribution": office["node_contrib"] * w_office[:, None]}, period=sc.period)
-    item = np.tile(np.arange(len(tree.nodes)), len(sc.units))
     pid = np.array([tree.nodes[p] if p >= 0 else "" for p in tree.node_parent], dtype=object)
-    return nodes.assign(level=tree.levels[item], parent_id=pid[item])
+    n, k = len(sc.units), len(tree.nodes)
+    return long_frame(sc.units.index, tree.nodes, "node_id", {
+        "score": office["node_scores"], "weight": office["node_weight"],
+        "contribution": office["node_contrib"] * w_office[:, None],
+        "level": np.broadcast_to(tree.levels, (n, k)),
+        "parent_id": np.broadcast_to(pid, (n, k))}, period=sc.period)
 
 
 def source_table(period: str, uid: pd.Index, names: list[str], M: np.ndarray,
