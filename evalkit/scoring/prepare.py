@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError
-from evalkit.inputs.tables import as_matrix, periods_of
+from evalkit.inputs.tables import as_matrix, periods_of, positions
 from evalkit.scoring.methods import score_matrix
 from evalkit.scoring.missing import apply_missing
 from evalkit.scoring.outliers import treat_outliers
@@ -60,7 +60,7 @@ def plan(spec: Spec, tables: dict[str, pd.DataFrame]) -> Plan:
     """The :class:`Plan` of ``spec`` for its ``units`` table."""
     units = tables["units"]
     tree = Tree.from_spec(spec)
-    cat = pd.Categorical(units["category"], categories=tree.categories).codes.astype(int)
+    cat = positions(pd.Index(tree.categories), units["category"])   # -1: none of them
     specs = [(i.scoring.method, i.direction, i.target, i.scoring.scope,  # type: ignore[union-attr]
               i.scoring.params) for i in spec.indicators]  # type: ignore[union-attr]
     policies = [i.missing or spec.defaults.missing for i in spec.indicators]
