@@ -226,20 +226,19 @@ def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
     """
     rules = pd.DataFrame(columns=RULE_COLUMNS) if rules is None else rules
     fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
-
-    def column(c: str) -> np.ndarray:      # per indicator, defaults filled, then per row
-        arr = rules[c].to_numpy(dtype=object if c == "direction" else float)
-        arr = np.append(np.where(pd.isna(arr), fill.get(c, np.nan), arr),
-                        fill.get(c, np.nan))   # position −1 (no rule): the default
-        return arr[at]
-
-    r = {c: column(c) for c in RULE_COLUMNS}
+    nums = [c for c in RULE_COLUMNS if c != "direction"]
+    # per indicator, defaults filled, a last row (position −1: no rule) of defaults; per row
+    N = np.vstack([rules[nums].to_numpy(dtype=float, na_value=np.nan),
+                   [fill.get(c, np.nan) for c in nums]])
+    N = np.where(np.isnan(N), [fill.get(c, np.nan) for c in nums], N)[at]
+    r = dict(zip(nums, N.T, strict=True))
+    d = rules["direction"].to_numpy(dtype=object)
+    direction = np.append(np.where(pd.isna(d), "benefit", d), "benefit")[at]
     value = np.asarray(value, dtype=float)
-    status = traffic_light(value, score, missing, target=r["target"].astype(float),
-                           direction=r["direction"],
-                           **{c: r[c].astype(float) for c in Thresholds._fields})
-    flags = warning_flags(value, direction=r["direction"], warning=r["warning"].astype(float),
-                          advanced=r["advanced"].astype(float))
+    status = traffic_light(value, score, missing, target=r["target"], direction=direction,
+                           **{c: r[c] for c in Thresholds._fields})
+    flags = warning_flags(value, direction=direction, warning=r["warning"],
+                          advanced=r["advanced"])
     return status, flags
 
 
