@@ -57,19 +57,21 @@ def indicator_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],
     ``flags`` follow the spec's targets, thresholds and warning / advanced values (without
     ``spec``: the default score thresholds, no flags).
     """
-    n, k = sc.scores.shape
+    k = len(tree.indicators)
+    take = np.flatnonzero(np.asarray(sc.applies).ravel())      # the rows of the table
     rules = indicator_rules(spec) if spec is not None else None
-    at = np.tile(np.full(k, -1) if rules is None else rules.index.get_indexer(tree.indicators), n)
-    status, flags = status_columns(sc.treated.ravel(), sc.scores.ravel(), sc.missing.ravel(),
-                                   rules, at)
-    return long_frame(sc.units.index, tree.indicators, "indicator_id", {
+    at = (np.full(k, -1) if rules is None else rules.index.get_indexer(tree.indicators))
+    status, flags = status_columns(sc.treated.ravel()[take], sc.scores.ravel()[take],
+                                   sc.missing.ravel()[take], rules, at[take % k])
+    ind = long_frame(sc.units.index, tree.indicators, "indicator_id", {
         "raw": sc.raw, "value": sc.treated, "score": sc.scores,
         "weight": office["ind_weight"],
         "contribution": office["ind_contrib"] * w_office[:, None],
-        "missing": sc.missing, "imputed": sc.imputed, "status": status.reshape(n, k),
-        "flags": flags.reshape(n, k)}, keep=sc.applies,
+        "missing": sc.missing, "imputed": sc.imputed}, keep=sc.applies,
         per_item={"perspective_id": np.array(tree.nodes, dtype=object)[tree.ind_parent]},
         period=sc.period)
+    ind["status"], ind["flags"] = status, flags
+    return ind
 
 
 def node_table(sc: Scored, tree: Tree, office: dict[str, np.ndarray],

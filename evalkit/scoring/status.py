@@ -38,6 +38,8 @@ from evalkit.spec.schema import Indicator, Spec
 
 #: The statuses, best first, and the status of a row without a value.
 STATUSES = ("green", "yellow", "red", "missing")
+#: The flags of a row (:func:`warning_flags`): none, advanced value reached, warning value.
+FLAGS = ("", "advanced", "warning")
 #: Columns of :func:`indicator_rules` (index ``indicator_id``).
 RULE_COLUMNS = ["target", "direction", "green", "yellow", "score_green", "score_yellow",
                 "warning", "advanced"]
@@ -147,10 +149,19 @@ def traffic_light(value: np.ndarray, score: np.ndarray, missing: np.ndarray, *,
     ...               target=np.nan, direction="benefit").tolist()
     ['green', 'yellow', 'red']
     """
+    return np.asarray(STATUSES, dtype=object)[status_codes(
+        value, score, missing, target=target, direction=direction, green=green,
+        yellow=yellow, score_green=score_green, score_yellow=score_yellow)]
+
+
+def status_codes(value: np.ndarray, score: np.ndarray, missing: np.ndarray, *,
+                 target: Any, direction: Any, green: Any = 0.95, yellow: Any = 0.85,
+                 score_green: Any = 85.0, score_yellow: Any = 60.0) -> np.ndarray:
+    """:func:`traffic_light` as positions in :data:`STATUSES` (0 green … 3 missing)."""
     n = len(value)
     v, s = np.asarray(value, dtype=float), np.asarray(score, dtype=float)
     t = np.broadcast_to(np.asarray(target, dtype=float), (n,))
-    d = np.broadcast_to(np.asarray(direction, dtype=object), (n,)).astype(str)
+    d = np.broadcast_to(np.asarray(direction).astype(str, copy=False), (n,))
     g, y = (np.broadcast_to(np.asarray(a, dtype=float), (n,)) for a in (green, yellow))
     sg, sy = (np.asarray(a, dtype=float) for a in (score_green, score_yellow))
     has_t = ~np.isnan(t)
@@ -159,8 +170,7 @@ def traffic_light(value: np.ndarray, score: np.ndarray, missing: np.ndarray, *,
     by_target = np.where(_reaches(v, t0, d, g), 0, np.where(_reaches(v, t0, d, y), 1, 2))
     by_score = np.where(s >= sg, 0, np.where(s >= sy, 1, 2))
     gone = np.asarray(missing, dtype=bool) | np.where(has_t, np.isnan(v), np.isnan(s))
-    code = np.where(gone, 3, np.where(has_t, by_target, by_score))
-    return np.asarray(STATUSES, dtype=object)[code]
+    return np.where(gone, 3, np.where(has_t, by_target, by_score))
 
 
 def warning_flags(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
@@ -186,15 +196,22 @@ def warning_flags(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
     ...               advanced=0.5).tolist()
     ['warning', '', 'advanced']
     """
+    return np.asarray(FLAGS, dtype=object)[flag_codes(value, direction=direction,
+                                                      warning=warning, advanced=advanced)]
+
+
+def flag_codes(value: np.ndarray, *, direction: Any, warning: Any = np.nan,
+               advanced: Any = np.nan) -> np.ndarray:
+    """:func:`warning_flags` as positions in :data:`FLAGS` (0 none, 1 advanced, 2 warning)."""
     n = len(value)
     v = np.asarray(value, dtype=float)
-    d = np.broadcast_to(np.asarray(direction, dtype=object), (n,)).astype(str)
+    d = np.broadcast_to(np.asarray(direction).astype(str, copy=False), (n,))
     w, a = (np.broadcast_to(np.asarray(x, dtype=float), (n,)) for x in (warning, advanced))
     cost = d == "cost"
     with np.errstate(invalid="ignore"):
         warn = np.where(cost, v > w, v < w)
         adv = np.where(cost, v <= a, v >= a) & (d != "target")
-    return np.array(["", "advanced", "warning"], dtype=object)[np.where(warn, 2, adv * 1)]
+    return np.where(warn, 2, adv * 1)
 
 
 def indicator_rules(spec: Spec) -> pd.DataFrame:
@@ -216,7 +233,7 @@ def indicator_rules(spec: Spec) -> pd.DataFrame:
 
 def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
                    rules: pd.DataFrame | None, at: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
+                   ) -> tuple[pd.api.extensions.ExtensionArray, pd.api.extensions.ExtensionArray]:
     """``status`` (:func:`traffic_light`) and ``flags`` (:func:`warning_flags`) of rows.
 
     ``value``, ``score`` and ``missing`` hold one entry per row; ``rules`` is
@@ -228,17 +245,20 @@ def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
     fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
     nums = [c for c in RULE_COLUMNS if c != "direction"]
     # per indicator, defaults filled, a last row (position −1: no rule) of defaults; per row
-    N = np.vstack([rules[nums].to_numpy(dtype=float, na_value=np.nan),
+    N = np.vstack([np.column_stack([rules[c].to_numpy(dtype=float, na_value=np.nan)
+                                    for c in nums]).reshape(len(rules), len(nums)),
                    [fill.get(c, np.nan) for c in nums]])
     N = np.where(np.isnan(N), [fill.get(c, np.nan) for c in nums], N)[at]
     r = dict(zip(nums, N.T, strict=True))
     d = rules["direction"].to_numpy(dtype=object)
-    direction = np.append(np.where(pd.isna(d), "benefit", d), "benefit")[at]
+    direction = np.append(np.where(pd.isna(d), "benefit", d), "benefit").astype(str)[at]
     value = np.asarray(value, dtype=float)
-    status = traffic_light(value, score, missing, target=r["target"], direction=direction,
-                           **{c: r[c] for c in Thresholds._fields})
-    flags = warning_flags(value, direction=direction, warning=r["warning"],
-                          advanced=r["advanced"])
+    status = status_codes(value, score, missing, target=r["target"], direction=direction,
+                          **{c: r[c] for c in Thresholds._fields})
+    flags = flag_codes(value, direction=direction, warning=r["warning"],
+                       advanced=r["advanced"])
+    status = pd.array(STATUSES, dtype="str").take(status)       # text, taken by position
+    flags = pd.array(FLAGS, dtype="str").take(flags)
     return status, flags
 
 
