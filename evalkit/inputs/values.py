@@ -215,7 +215,7 @@ def _coverage(long: pd.DataFrame, spec: Spec, units: pd.DataFrame, src: str,
             problems.append(TableError(f"no indicator value for period {p}{listed}", src))
             continue
         problems += _empty_indicators(here, spec, units, p, src, attrs)
-        absent = units.index[~units.index.isin(here["unit_id"])]
+        absent = units.index[~units.index.isin(here["unit_id"].unique())]  # each id once
         if len(absent) and spec.defaults.missing_unit == "error":
             problems.append(TableError(
                 f"period {p}: unit(s) {absent.tolist()[:10]} have no indicator value at all; "

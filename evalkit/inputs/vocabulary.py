@@ -44,6 +44,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evalkit.core.errors import TableError
 
@@ -81,15 +83,47 @@ def _blank(v: Any) -> bool:
         isinstance(v, str) and not v.strip()) or v is pd.NaT
 
 
-def _by_unique(s: pd.Series, one: Callable[[Any], tuple[Any, str]], dtype: str) -> Parsed:
-    """Apply ``one`` (value → (parsed, reason)) once per distinct value of ``s``."""
+def _plain_ascii(found: Any) -> bool:
+    """Whether every distinct value is plain ASCII text, which the id rule keeps as it is:
+    not blank, no character below a space (nor DEL), no space at either end (NFKC leaves
+    ASCII alone). Answered at once for Arrow-backed text; ``False`` for other columns."""
+    if not isinstance(getattr(found, "dtype", None), pd.StringDtype) or \
+            found.dtype.storage != "pyarrow" or len(found) == 0:
+        return False
+    arr = pa.array(found)
+    odd = pc.or_(pc.invert(pc.string_is_ascii(arr)),
+                 pc.or_(pc.equal(pc.utf8_length(arr), 0),
+                        pc.match_substring_regex(arr, r"[\x00-\x1f\x7f]|^ | $")))
+    return not pc.any(odd).as_py()
+
+
+def _as_they_are(s: pd.Series, dtype: str) -> Parsed:
+    """``s`` parsed by a rule that kept every cell: none bad, none changed."""
+    n = len(s)
+    return Parsed(s.astype(dtype), np.zeros(n, dtype=bool), np.full(n, "", dtype=object),
+                  np.zeros(n, dtype=bool))
+
+
+def _by_unique(s: pd.Series, one: Callable[[Any], tuple[Any, str]], dtype: str,
+               kept: Callable[[Any], bool] | None = None) -> Parsed:
+    """Apply ``one`` (value → (parsed, reason)) once per distinct value of ``s``.
+
+    When ``one`` keeps every distinct text as it is (the usual id and period column; known
+    at once when ``kept(distinct values)`` says so), the values are ``s`` as ``dtype``
+    rather than gathered again cell by cell.
+    """
     codes, found = pd.factorize(s, use_na_sentinel=True)    # blanks (NA) get code -1
+    if dtype == "string" and kept is not None and kept(found):
+        return _as_they_are(s, dtype)
     uniq = np.asarray(found, dtype=object).tolist()          # Python scalars
     res = [one(v) for v in uniq]
+    new = [r[0] for r in res]
+    if dtype == "string" and all(type(v) is str and type(p) is str and p == v and not r[1]
+                                 for v, p, r in zip(uniq, new, res, strict=True)):
+        return _as_they_are(s, dtype)
     take = np.where(codes < 0, len(res), codes)
     why_u = np.array([r[1] for r in res] + [""], dtype=object)
     bad_u = np.array([bool(r[1]) for r in res] + [False], dtype=bool)
-    new = [r[0] for r in res]
     changed_u = np.array([isinstance(p, str) and isinstance(v, str) and p != v
                           for p, v in zip(new, uniq, strict=True)] + [False], dtype=bool)
     if dtype == "float":
@@ -114,9 +148,14 @@ def _text_of(v: Any) -> str | None:
 
 
 def _one_id(v: Any) -> tuple[Any, str]:
-    if _blank(v):
+    if type(v) is str:                  # the usual cell, first: blank, or its own text
+        if not v.strip():
+            return None, ""
+        text: str | None = v
+    elif _blank(v):
         return None, ""
-    text = _text_of(v)
+    else:
+        text = _text_of(v)
     if text is None:
         return None, f"{v!r} is not an id (expected text such as T001)"
     if _CONTROL.search(text):
@@ -135,7 +174,7 @@ def parse_ids(s: pd.Series) -> Parsed:
     >>> parse_ids(pd.Series([1.5, "a\\x1bb", True])).bad.tolist()
     [True, True, True]
     """
-    return _by_unique(s, _one_id, "string")
+    return _by_unique(s, _one_id, "string", kept=_plain_ascii)
 
 
 def _one_period(v: Any) -> tuple[Any, str]:

@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +86,16 @@ def display_width(text: str) -> int:
     return len(text) + len(_CJK.findall(text))
 
 
+def each_value(s: pd.Series, f: Callable[[Any], Any], as_object: bool = False) -> pd.Series:
+    """``s.map(f)`` (``s.astype(object).map(f)`` with ``as_object``), calling ``f`` once per
+    distinct value of a text column (a column of codes or names repeats a few values)."""
+    if not isinstance(s.dtype, pd.StringDtype):
+        return (s.astype(object) if as_object else s).map(f)
+    codes, uniq = pd.factorize(s, use_na_sentinel=False)      # missing: a value too
+    mapped = (pd.Series(uniq).astype(object) if as_object else pd.Series(uniq)).map(f)
+    return pd.Series(mapped.array.take(codes), index=s.index, name=s.name)
+
+
 @dataclass
 class Sheet:
     """A sheet: name, frame (final headers), formats (``""``: text), frozen columns, title."""
@@ -125,8 +135,8 @@ def names_of(res: Results, col: str, values: pd.Series, lang: str) -> pd.Series:
     v = values.astype(str)
     if table:
         names = meta_names(res, table, key, lang)
-        return v.map(lambda x: names.get(x, x))
-    return v.map(lambda x: label_or(key + x, lang, x))
+        return each_value(v, lambda x: names.get(x, x))
+    return each_value(v, lambda x: label_or(key + x, lang, x))
 
 
 def current_totals(res: Results) -> pd.DataFrame:
@@ -139,14 +149,15 @@ def current_totals(res: Results) -> pd.DataFrame:
     return tot.drop_duplicates("unit_id").set_index("unit_id")
 
 
-def sort_rows(res: Results, df: pd.DataFrame) -> pd.DataFrame:
+def sort_rows(res: Results, df: pd.DataFrame, cur: pd.DataFrame | None = None
+              ) -> pd.DataFrame:
     """Rows by period (newest first), category (the spec's order), rank and unit, stably;
-    a table without its own category and rank takes them from ``totals``."""
+    a table without its own category and rank takes them from ``totals`` (``cur``)."""
     keys = pd.DataFrame(index=df.index)
     if "period" in df.columns:
         keys["p"] = -pd.to_numeric(df["period"].astype(str), errors="coerce").fillna(0)
     if "unit_id" in df.columns:
-        cur, uid = current_totals(res), df["unit_id"]
+        cur, uid = current_totals(res) if cur is None else cur, df["unit_id"]
         for key, col in (("c", "category"), ("r", "rank")):
             if col in df.columns or col in cur.columns:
                 keys[key] = df[col] if col in df.columns else uid.map(cur[col])
@@ -159,12 +170,13 @@ def sort_rows(res: Results, df: pd.DataFrame) -> pd.DataFrame:
     return df.loc[keys.sort_values(list(keys.columns), kind="stable").index]
 
 
-def with_names(res: Results, name: str, df: pd.DataFrame, lang: str) -> pd.DataFrame:
+def with_names(res: Results, name: str, df: pd.DataFrame, lang: str,
+               units: pd.Series | None = None) -> pd.DataFrame:
     """Names beside codes (``totals`` keeps its columns: its category is written by name)."""
     if name == "totals":
         return df.assign(category=names_of(res, "category", df["category"], lang)) \
             if "category" in df.columns else df
-    units = unit_names(res, lang) if "totals" in res.tables else pd.Series(dtype=str)
+    units = unit_names(res, lang) if units is None else units
     cols: list[tuple[str, pd.Series]] = []
     for c in map(str, df.columns):
         cols.append((c, df[c]))
@@ -203,13 +215,13 @@ def in_words(name: str, df: pd.DataFrame, lang: str) -> pd.DataFrame:
         if pd.api.types.is_bool_dtype(s):
             s = s.map({True: t("yes", lang), False: t("no", lang)})
         elif prefix is not None and not pd.api.types.is_numeric_dtype(s):
-            s = s.map(lambda v, p=prefix: label_or(p + _RENAME.get(v, v), lang, v)
-                      if isinstance(v, str) and v else v)
+            s = each_value(s, lambda v, p=prefix: label_or(p + _RENAME.get(v, v), lang, v)
+                           if isinstance(v, str) and v else v)
         if name == "input_audit" and c == "where" and lang == "zh":
-            s = s.astype(object).map(lambda v: where_zh(v) if isinstance(v, str) else v)
+            s = each_value(s, lambda v: where_zh(v) if isinstance(v, str) else v, True)
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            s = s.astype(object).map(lambda v: "'" + v if isinstance(v, str) and
-                                     v.startswith(_FORMULA_START) else v)
+            s = each_value(s, lambda v: "'" + v if isinstance(v, str) and
+                           v.startswith(_FORMULA_START) else v, True)
         out[c] = s
     return pd.DataFrame(out, index=df.index)
 
@@ -234,26 +246,30 @@ def number_format(column: str, s: pd.Series) -> str:
     return PCT if PERCENT.match(column) else INT if integer else NUM2
 
 
-def table_sheet(res: Results, name: str, lang: str, used: set[str]) -> Sheet:
+def table_sheet(res: Results, name: str, lang: str, used: set[str],
+                cur: pd.DataFrame | None = None, units: pd.Series | None = None) -> Sheet:
     """The sheet of the Results table ``name`` (see the module doc): the wide score sheet for
-    ``indicators``, a note for a table longer than :data:`ROW_LIMIT` rows."""
+    ``indicators``, a note for a table longer than :data:`ROW_LIMIT` rows (``cur``, ``units``:
+    :func:`current_totals`, :func:`unit_names` in ``lang`` or Chinese, when at hand)."""
     title = name if lang == "id" else sheet_label(name, lang)
-    wide = {"category", "rank", "total"} <= set(current_totals(res).columns) and \
+    cur = current_totals(res) if cur is None else cur
+    wide = {"category", "rank", "total"} <= set(cur.columns) and \
         {"period", "unit_id", "indicator_id", "score"} <= set(res.tables[name].columns)
     if name == "indicators" and wide:
-        return wide_scores(res, "zh" if lang == "id" else lang, title, used, ids=lang == "id")
+        return wide_scores(res, "zh" if lang == "id" else lang, title, used, ids=lang == "id",
+                           cur=cur, units=units)
     df = res.tables[name]
     if name != "totals" and "period" in df.columns and res.current_period is not None:
-        cur = df.loc[df["period"].astype(str).isin([str(res.current_period), "all"])]
-        df = cur if len(cur) else df
+        now = df.loc[df["period"].astype(str).isin([str(res.current_period), "all"])]
+        df = now if len(now) else df
     if name != "totals" and len(df) > ROW_LIMIT:
         note = t("wb.too_long", "zh" if lang == "id" else lang, rows=len(df), limit=ROW_LIMIT,
                  file=f"{name}.parquet")
         return Sheet(sheet_name(title, used), pd.DataFrame({header(res, "note", lang): [note]}),
                      [""])
-    df = sort_rows(res, df)
+    df = sort_rows(res, df, cur)
     if lang != "id":
-        df = in_words(name, with_names(res, name, df, lang), lang)
+        df = in_words(name, with_names(res, name, df, lang, units), lang)
     cols = [str(c) for c in df.columns]
     formats = [number_format(c, df[c]) for c in cols]
     freeze = next((i + 1 for i, c in enumerate(cols[:6]) if c in _NAMES), 0)
@@ -262,22 +278,24 @@ def table_sheet(res: Results, name: str, lang: str, used: set[str]) -> Sheet:
     return Sheet(sheet_name(title, used), df, formats, freeze)
 
 
-def wide_scores(res: Results, lang: str, title: str, used: set[str], ids: bool = False
-                ) -> Sheet:
+def wide_scores(res: Results, lang: str, title: str, used: set[str], ids: bool = False,
+                cur: pd.DataFrame | None = None, units: pd.Series | None = None) -> Sheet:
     """Units × indicators: the current period's scores, one row per unit (category, rank,
     unit, total, then each indicator, its name beside its code; empty where it does not
-    apply), sorted by category and rank."""
+    apply), sorted by category and rank (``cur``, ``units``: as :func:`table_sheet`)."""
+    cur = current_totals(res) if cur is None else cur
+    units = unit_names(res, lang) if units is None else units
     ind = res.tables["indicators"]
     ind = ind.loc[ind["period"].astype(str) == str(res.current_period)]
     wide = ind.pivot_table(index="unit_id", columns="indicator_id", values="score",
                            aggfunc="first")
     names = meta_names(res, "meta_indicators", "indicator_id", lang)
     cols = [c for c in names if c in wide.columns] + [c for c in wide.columns if c not in names]
-    head = sort_rows(res, current_totals(res)[["category", "rank", "total"]].reset_index())
+    head = sort_rows(res, cur[["category", "rank", "total"]].reset_index(), cur)
     uid = head["unit_id"].astype(str)
     out = pd.DataFrame({"category_name": names_of(res, "category", head["category"], lang),
                         "rank": head["rank"], "unit_id": uid,
-                        "unit_name": uid.map(unit_names(res, lang)), "total": head["total"]})
+                        "unit_name": uid.map(units), "total": head["total"]})
     out = pd.concat([out.reset_index(drop=True),
                      wide.reindex(uid)[cols].reset_index(drop=True)], axis=1)
     labels = list(out.columns[:5]) + cols if ids else \
@@ -376,5 +394,6 @@ def write_workbook(res: Results, path: str | Path, lang: str = "zh") -> Path:
     if lang != "id":
         check_lang(lang, "headers")
     used: set[str] = set()
-    sheets = [table_sheet(res, name, lang, used) for name in sheet_order(res.tables)]
+    cur, units = current_totals(res), unit_names(res, "zh" if lang == "id" else lang)
+    sheets = [table_sheet(res, name, lang, used, cur, units) for name in sheet_order(res.tables)]
     return write_sheets(sheets, path, evaluation_name(res, "zh" if lang == "id" else lang))

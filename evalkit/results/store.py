@@ -89,20 +89,79 @@ def sort_periods(periods: Iterable[Any]) -> list[str]:
         return sorted(texts)
 
 
+def _is_text(col: pd.Series) -> bool:
+    """Whether every cell of ``col`` is text or missing (its sort key is then itself)."""
+    return pd.api.types.is_string_dtype(col.dtype) and (
+        not pd.api.types.is_object_dtype(col.dtype)
+        or pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"))
+
+
 def _sort_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``df[keys]`` made sortable: periods by time, other text and mixed columns as text."""
+    """``df[keys]`` made sortable: periods by time, other text and mixed columns as text.
+
+    Text columns are taken as they are (missing: ``None``) and periods ranked once per
+    distinct value; only mixed columns are turned into text cell by cell.
+    """
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for k in keys:
         col = df[k].reset_index(drop=True)
-        if k == "period":
+        if k == "period" and _is_text(col):
+            codes, uniq = pd.factorize(col)                 # missing: code -1
+            rank = {p: i for i, p in enumerate(sort_periods(uniq))}
+            ranks = np.array([rank[str(v)] for v in uniq] + [np.nan], dtype=float)
+            out[k] = ranks[np.where(codes < 0, len(uniq), codes)]
+        elif k == "period":
             rank = {p: i for i, p in enumerate(sort_periods(col.dropna()))}
             out[k] = col.astype(object).where(col.notna(), None).map(
                 lambda v, r=rank: None if v is None else r[str(v)])
         elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             out[k] = col
+        elif _is_text(col):
+            out[k] = col.to_numpy(dtype=object, na_value=None)
         else:
             out[k] = col.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
     return out
+
+
+def _key_arrays(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A sort key column as comparable values and its missing cells (values there: a filler)."""
+    na = col.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        dtype = np.dtype(getattr(col.dtype, "numpy_dtype", col.dtype))
+        return col.to_numpy(dtype=dtype, na_value=dtype.type(0)), na
+    return col.to_numpy(dtype=object, na_value=""), na
+
+
+def in_sorted_order(keys: pd.DataFrame) -> bool:
+    """Whether ``keys.sort_values(list(keys), kind="stable", na_position="last")`` would leave
+    the rows where they are: each row is not after the next, compared column by column
+    (missing last), in one pass over the rows.
+
+    ``keys`` holds the sort keys of :func:`_sort_frame`: numbers, booleans, or text and
+    ``None``.
+
+    Examples
+    --------
+    >>> in_sorted_order(pd.DataFrame({"p": [1, 1, 2], "u": ["B", None, "A"]}))
+    True
+    >>> in_sorted_order(pd.DataFrame({"p": [1, 1], "u": [None, "A"]}))
+    False
+    """
+    tied = np.ones(max(len(keys) - 1, 0), dtype=bool)   # rows i, i + 1 equal so far
+    for k in keys.columns:
+        x, na = _key_arrays(keys[k])
+        na_a, na_b = na[:-1], na[1:]
+        both = ~na_a & ~na_b
+        try:
+            after, same = x[:-1] > x[1:], x[:-1] == x[1:]
+        except TypeError:           # values that do not compare: let the sort decide
+            return False
+        if (tied & ((both & after) | (na_a & ~na_b))).any():
+            return False
+        tied &= (both & same) | (na_a & na_b)
+        if not tied.any():
+            break
+    return True
 
 
 def canonical_order(name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -130,8 +189,10 @@ def canonical_order(name: str, df: pd.DataFrame) -> pd.DataFrame:
         keys += [str(c) for c in df.columns if c not in keys]
     if not keys:
         return df
-    order = _sort_frame(df, keys).sort_values(keys, kind="stable",
-                                             na_position="last").index.to_numpy()
+    frame = _sort_frame(df, keys)
+    if in_sorted_order(frame):
+        return df
+    order = frame.sort_values(keys, kind="stable", na_position="last").index.to_numpy()
     if np.array_equal(order, np.arange(len(df))):
         return df
     return df.iloc[order].reset_index(drop=True)
