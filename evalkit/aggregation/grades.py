@@ -44,14 +44,21 @@ def _ranks(v: np.ndarray, code: np.ndarray, ties: str, index: pd.Index) -> pd.Se
     return pd.Series(pd.arrays.IntegerArray(out, ~ok), index=index)
 
 
+def _rank_keys(total: pd.Series, category: pd.Series, decimals: int | None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The totals as ranked (rounded to ``decimals``; None: unrounded) and the category
+    codes (−1: no category)."""
+    r = total if decimals is None else total.round(decimals)
+    return r.to_numpy(dtype=float, na_value=np.nan), pd.factorize(category)[0]
+
+
 def rank_in_category(total: pd.Series, category: pd.Series, decimals: int | None, ties: str
                      ) -> pd.Series:
     """Rank (1 = best) within category on totals rounded to ``decimals`` (None: unrounded);
     ``ties`` is pandas' rank method (``min``: 1, 2, 2, 4; ``dense``: 1, 2, 2, 3; ``first``:
     1, 2, 3, 4 in row order). A unit without a total or a category has no rank."""
-    r = total if decimals is None else total.round(decimals)
-    return _ranks(-r.to_numpy(dtype=float, na_value=np.nan), pd.factorize(category)[0], ties,
-                  total.index)
+    v, code = _rank_keys(total, category, decimals)
+    return _ranks(-v, code, ties, total.index)
 
 
 def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, ties: str
@@ -62,10 +69,8 @@ def rank_within(total: pd.Series, category: pd.Series, decimals: int | None, tie
     rank_from_bottom is 1 for the last unit (ties share the smallest value, so all units
     tied for last are 'last').
     """
-    rank = rank_in_category(total, category, decimals, ties)
-    r = total if decimals is None else total.round(decimals)
-    code = pd.factorize(category)[0]                   # -1: no category
-    rfb = _ranks(r.to_numpy(dtype=float, na_value=np.nan), code, "min", total.index)
+    v, code = _rank_keys(total, category, decimals)
+    rank, rfb = _ranks(-v, code, ties, total.index), _ranks(v, code, "min", total.index)
     size = np.append(np.bincount(code[code >= 0]), 0)[code]
     n = pd.Series(pd.arrays.IntegerArray(size.astype(np.int64), code < 0), index=total.index)
     return rank, n, rfb
