@@ -187,11 +187,13 @@ def _points_records(tables: dict[str, pd.DataFrame], extra: list[pd.DataFrame], 
 
 def rank_and_grade(spec: Spec, tot: pd.DataFrame) -> dict[str, Any]:
     """Rank within category, grade with quotas and flag (veto, bottom N) the units of a
-    totals table (``total``, ``category``, ``veto``): the new columns, in table order."""
+    totals table (``total``, ``category``, ``veto``): the new columns, in table order (as
+    arrays)."""
     rank, n_cat, rfb = rank_within(tot["total"], tot["category"], spec.ranking.decimals,
                                    spec.ranking.ties)
     bottom = (rfb <= spec.ranking.bottom_n).to_numpy(dtype=bool)
-    cols: dict[str, Any] = {"rank": rank, "n_in_category": n_cat, "bottom_n": bottom}
+    cols: dict[str, Any] = {"rank": rank.array, "n_in_category": n_cat.array,
+                            "bottom_n": bottom}
     if spec.grades is not None:
         levels = spec.grades.levels
         gids = [g.id for g in levels]
@@ -240,16 +242,14 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
                              pr.yellow_card_multiplier)
     weighted = contrib.sum(axis=1)
     bonus, ded = per["bonus"].to_numpy(dtype=float), per["deductions"].to_numpy(dtype=float)
-    tot = pd.DataFrame({"period": [sc.period] * len(uid), "unit_id": uid,
-                        "unit_name": units["unit_name"].array,
-                        "unit_name_en": units["unit_name_en"].array,
-                        "category": units["category"].astype("string").array,
-                        **{s: M[:, k] for k, s in enumerate(names)},
-                        "weighted_score": weighted, "bonus": bonus, "deductions": ded,
-                        "veto": per["veto"].to_numpy(dtype=bool),
-                        "total": weighted + bonus - ded})
-    for name, col in rank_and_grade(spec, tot).items():
-        tot[name] = col.array if isinstance(col, pd.Series) else col
+    cols = {"period": [sc.period] * len(uid), "unit_id": uid,
+            "unit_name": units["unit_name"].array, "unit_name_en": units["unit_name_en"].array,
+            "category": units["category"].astype("string").array,
+            **{s: M[:, k] for k, s in enumerate(names)},
+            "weighted_score": weighted, "bonus": bonus, "deductions": ded,
+            "veto": per["veto"].to_numpy(dtype=bool), "total": weighted + bonus - ded}
+    keys = pd.DataFrame({c: cols[c] for c in ("total", "category", "veto")})
+    tot = pd.DataFrame(cols | rank_and_grade(spec, keys))
     w_office = Weff[:, names.index("office")] if "office" in names else np.zeros(len(uid))
     out = {"totals": tot, "indicators": indicator_table(sc, tree, off, w_office, spec),
            "nodes": node_table(sc, tree, off, w_office),
@@ -259,7 +259,9 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
                                    **{c: rec[c].array for c in
                                       ("unit_id", "kind", "points", "applied", "reason")}}),
            "missing_report": missing_report(spec, sc, tree)}
-    out.update({name: log.assign(period=sc.period) for name, log in sc.log.items()})
+    out.update({name: pd.DataFrame({**{c: log[c].array for c in log.columns},
+                                    "period": pd.array([sc.period] * len(log), dtype="str")})
+                for name, log in sc.log.items()})
     out.update(details)
     return out
 
