@@ -496,7 +496,7 @@ def test_vectorised_treatment_equals_column_by_column(seed: int, winmax: int,
 
 
 def test_skew_kurt_of_all_columns_equal_scipy_per_column() -> None:
-    from evalkit.scoring.outliers import skew_kurt
+    from evalkit.scoring.moments import skew_kurt
 
     X = _awkward_matrix(7).to_numpy()
     s, k = skew_kurt(X)

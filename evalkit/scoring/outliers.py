@@ -4,10 +4,12 @@ Signature: ``OUTLIERS[key](X, *, where, **params) -> (X_treated, log)`` with ``l
 columns :data:`LOG_COLUMNS` (one row per indicator: what was done and the skewness and
 kurtosis before and after).
 
-Every step works on all columns at once: :func:`skew_kurt` computes the sample skewness and
-excess kurtosis of every column of a matrix with NaN-aware moments (no per-column call), and
-:func:`winsorise_columns` runs COINr's winsorisation loop on every failing column together,
-each iteration one vectorised step over the columns still failing.
+Every step works on all columns at once: :func:`~evalkit.scoring.moments.skew_kurt` computes
+the sample skewness and excess kurtosis of every column of a matrix with NaN-aware moments (no
+per-column call), and :func:`winsorise_columns` runs COINr's winsorisation loop on every
+failing column together, each iteration one vectorised step over the columns still failing.
+A method may also register ``arrays``: the same treatment of a units × indicators array
+without the log (:func:`coinr_arrays`), which the uncertainty design uses for its variants.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 
 from evalkit.core.errors import SpecError
 from evalkit.core.registry import Registry
+from evalkit.scoring.moments import passes_skew_kurt, skew_kurt
 
 #: Outlier-treatment methods: ``f(X, *, where, **params) -> (X_treated, log)``.
 OUTLIERS = Registry("outlier treatment")
@@ -35,98 +38,6 @@ LOG_COLUMNS = [
     "passes_after",
     "note",
 ]
-
-_EPS = float(np.finfo(float).eps)
-
-
-def skew_kurt(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sample skewness and excess kurtosis of every column of ``A`` (NaN omitted).
-
-    With ``n`` the observed values of a column, ``m_k = Σ (x − x̄)^k / n`` its central
-    moments::
-
-        skew = √(n (n − 1)) / (n − 2) · m_3 / m_2^{3/2}
-        kurt = ((n² − 1) m_4 / m_2² − 3 (n − 1)²) / ((n − 2)(n − 3))
-
-    Excel's ``SKEW`` / ``KURT``, COINr's ``skew()`` / ``kurt()`` (e1071 type 2) and
-    ``scipy.stats.skew(bias=False)`` / ``scipy.stats.kurtosis(bias=False)``, computed for
-    all columns at once from NaN-masked moments. NaN for fewer than 3 (skew) or 4 (kurt)
-    values, no spread, or a variance below scipy's precision floor
-    ``m_2 ≤ (ε · x̄)²``.
-
-    Parameters
-    ----------
-    A : array (rows × columns) or (rows,)
-        Values, NaN = missing.
-
-    Returns
-    -------
-    skew, kurt : arrays (columns,)
-
-    Examples
-    --------
-    >>> s, k = skew_kurt(np.array([[1.0, 1.0], [2, 5], [3, 2], [10, np.nan], [4, 8]]))
-    >>> s.round(4).tolist(), k.round(4).tolist()
-    ([1.6971, 0.6325], [3.152, -1.7])
-    """
-    A = np.asarray(A, dtype=float)
-    if A.ndim == 1:
-        A = A[:, None]
-    ok = ~np.isnan(A)
-    n = ok.sum(axis=0)
-    nf = n.astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(ok, A, 0.0).sum(axis=0) / nf
-        d = np.where(ok, A - mean, 0.0)
-        d2 = d * d
-        m2, m3, m4 = d2.sum(axis=0) / nf, (d2 * d).sum(axis=0) / nf, (d2 * d2).sum(axis=0) / nf
-        spread = np.where(ok, A, -np.inf).max(axis=0, initial=-np.inf) > \
-            np.where(ok, A, np.inf).min(axis=0, initial=np.inf)
-        fine = spread & ~(m2 <= (_EPS * mean) ** 2)
-        skew = np.sqrt((nf - 1.0) * nf) / (nf - 2.0) * m3 / m2 ** 1.5
-        kurt = 1.0 / (nf - 2) / (nf - 3) * ((nf ** 2 - 1.0) * m4 / m2 ** 2.0
-                                              - 3 * (nf - 1) ** 2.0) + 3.0 - 3
-    return (np.where(fine & (n >= 3), skew, np.nan), np.where(fine & (n >= 4), kurt, np.nan))
-
-
-def excel_skew(x: np.ndarray | pd.Series) -> float:
-    """Sample skewness as Excel's ``SKEW`` (NaN omitted): :func:`skew_kurt` of one column.
-
-    ``n / ((n-1)(n-2)) * sum(((x - m) / s)^3)`` with ``s`` the sample standard deviation
-    (``ddof=1``); identical to ``scipy.stats.skew(bias=False)`` and to COINr's ``skew()``
-    (e1071 type 2). NaN for fewer than 3 values or zero variance.
-
-    Examples
-    --------
-    >>> round(excel_skew(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])), 6)
-    3.063241
-    """
-    return float(skew_kurt(np.asarray(x, dtype=float).ravel())[0][0])
-
-
-def excel_kurt(x: np.ndarray | pd.Series) -> float:
-    """Sample excess kurtosis as Excel's ``KURT`` (NaN omitted): :func:`skew_kurt` of one
-    column.
-
-    ``n(n+1)/((n-1)(n-2)(n-3)) * sum(((x-m)/s)^4) - 3(n-1)^2/((n-2)(n-3))``; identical to
-    ``scipy.stats.kurtosis(fisher=True, bias=False)`` and COINr's ``kurt()``. NaN for fewer
-    than 4 values or zero variance.
-
-    Examples
-    --------
-    >>> round(excel_kurt(np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])), 6)
-    9.741391
-    """
-    return float(skew_kurt(np.asarray(x, dtype=float).ravel())[1][0])
-
-
-def passes_skew_kurt(skew: Any, kurt: Any, skew_max: float = 2.0,
-                     kurt_max: float = 3.5) -> Any:
-    """COINr's ``check_SkewKurt``: pass when ``|skew| < skew_max`` OR ``kurt < kurt_max``
-    (a bool for numbers, an array of bools for arrays)."""
-    out = (np.abs(skew) < skew_max) | (np.asarray(kurt) < kurt_max)
-    return bool(out) if np.ndim(out) == 0 else out
-
 
 def _log_frame(columns: list[Any], action: np.ndarray, n_points: np.ndarray,
                before: tuple[np.ndarray, np.ndarray], after: tuple[np.ndarray, np.ndarray],
@@ -290,7 +201,38 @@ def _check_coinr_params(winmax: Any, skew_max: Any, kurt_max: Any, where: str) -
             raise SpecError(f"{name} must be a number, got {val!r}", f"{where}.{name}")
 
 
-@OUTLIERS.register("coinr_winsorise")
+def _coinr(A: np.ndarray, winmax: int, skew_max: float, kurt_max: float,
+           mirror_negative: bool) -> tuple[np.ndarray, dict[str, Any]]:
+    """COINr's treatment of the columns of ``A`` (:func:`outliers_coinr`): the treated
+    values and what the log needs (skew and kurtosis before, the failing, winsorised and
+    logged columns)."""
+    sb, kb = skew_kurt(A)
+    assessed = ~(np.isnan(sb) | np.isnan(kb))
+    fails = assessed & ~passes_skew_kurt(sb, kb, skew_max, kurt_max)
+    cols = np.flatnonzero(fails)
+    xw, changed, ok, (sw, kw) = winsorise_columns(A[:, cols], int(winmax), skew_max, kurt_max,
+                                                  (sb[cols], kb[cols]))
+    logged = cols[~ok]
+    mirror = bool(mirror_negative) & (sb[logged] < 0)
+    xl = log_coinr(A[:, logged], mirror)
+    out = A.copy()
+    out[:, cols[ok]] = xw[:, ok]
+    out[:, logged] = xl
+    return out, {"sb": sb, "kb": kb, "assessed": assessed, "fails": fails, "cols": cols,
+                 "ok": ok, "changed": changed, "sw": sw, "kw": kw, "logged": logged,
+                 "mirror": mirror, "xl": xl}
+
+
+def coinr_arrays(A: np.ndarray, *, winmax: int = 5, skew_max: float = 2.0,
+                 kurt_max: float = 3.5, mirror_negative: bool = True,
+                 where: str = "treatment.outliers") -> np.ndarray:
+    """:func:`outliers_coinr` on a units × indicators array, without its log (how the
+    uncertainty design treats its variants)."""
+    _check_coinr_params(winmax, skew_max, kurt_max, where)
+    return _coinr(np.asarray(A, dtype=float), winmax, skew_max, kurt_max, mirror_negative)[0]
+
+
+@OUTLIERS.register("coinr_winsorise", arrays=coinr_arrays)
 def outliers_coinr(
     X: pd.DataFrame,
     *,
@@ -305,7 +247,7 @@ def outliers_coinr(
     For each indicator (NaN omitted):
 
     1. it *passes* when ``|SKEW| < skew_max`` OR ``KURT < kurt_max`` (Excel's SKEW and KURT,
-       see :func:`excel_skew`, :func:`excel_kurt`); a passing indicator is left alone;
+       see :mod:`evalkit.scoring.moments`); a passing indicator is left alone;
     2. otherwise it is winsorised on the side of the skew, re-checking after each step,
        until it passes or ``winmax`` points have been changed (:func:`winsorise_coinr`);
     3. if it still fails, the winsorisation is discarded and the ORIGINAL values are
@@ -357,32 +299,23 @@ def outliers_coinr(
     """
     _check_coinr_params(winmax, skew_max, kurt_max, where)
     A = X.to_numpy(dtype=float).reshape(len(X), X.shape[1])
-    sb, kb = skew_kurt(A)
-    assessed = ~(np.isnan(sb) | np.isnan(kb))
-    fails = assessed & ~passes_skew_kurt(sb, kb, skew_max, kurt_max)
-    cols = np.flatnonzero(fails)
-    xw, changed, ok, (sw, kw) = winsorise_columns(A[:, cols], int(winmax), skew_max, kurt_max,
-                                                  (sb[cols], kb[cols]))
-    logged = cols[~ok]
-    mirror = bool(mirror_negative) & (sb[logged] < 0)
-    xl = log_coinr(A[:, logged], mirror)
-    out_arr = A.copy()
-    out_arr[:, cols[ok]] = xw[:, ok]
-    out_arr[:, logged] = xl
+    out_arr, g = _coinr(A, winmax, skew_max, kurt_max, mirror_negative)
+    sb, kb, cols, ok, logged = g["sb"], g["kb"], g["cols"], g["ok"], g["logged"]
     sa, ka = sb.copy(), kb.copy()
-    sa[cols[ok]], ka[cols[ok]] = sw[ok], kw[ok]
-    sa[logged], ka[logged] = skew_kurt(xl)
-    n_changed = changed.sum(axis=0)
-    action = np.where(fails, "winsorised", "none").astype(object)
+    sa[cols[ok]], ka[cols[ok]] = g["sw"][ok], g["kw"][ok]
+    sa[logged], ka[logged] = skew_kurt(g["xl"])
+    n_changed = g["changed"].sum(axis=0)
+    action = np.where(g["fails"], "winsorised", "none").astype(object)
     action[logged] = "log"
     n_points = np.zeros(A.shape[1], dtype=np.int64)
     n_points[cols[ok]] = n_changed[ok]
     n_points[logged] = (~np.isnan(A[:, logged])).sum(axis=0)
     passes = np.ones(A.shape[1], dtype=bool)
     passes[logged] = passes_skew_kurt(sa[logged], ka[logged], skew_max, kurt_max)
-    note = np.where(assessed, "", "fewer than 4 values or no variance: not assessed").astype(object)
+    note = np.where(g["assessed"], "", "fewer than 4 values or no variance: not assessed"
+                    ).astype(object)
     note[logged] = [f"winsorising {int(c)} points did not pass" + ("; negative skew: mirrored "
-                    "log" if m else "") for c, m in zip(n_changed[~ok], mirror, strict=True)]
+                    "log" if m else "") for c, m in zip(n_changed[~ok], g["mirror"], strict=True)]
     out = pd.DataFrame(out_arr, index=X.index, columns=X.columns)
     return out, _log_frame(list(X.columns), action, n_points, (sb, kb), (sa, ka), passes,
                            list(note))

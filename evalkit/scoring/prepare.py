@@ -19,7 +19,7 @@ from evalkit.core.errors import EvalkitError
 from evalkit.inputs.tables import as_matrix, periods_of, positions
 from evalkit.scoring.methods import score_matrix
 from evalkit.scoring.missing import apply_missing
-from evalkit.scoring.outliers import treat_outliers
+from evalkit.scoring.outliers import OUTLIERS, treat_outliers
 from evalkit.scoring.treatment import apply_treatment
 from evalkit.spec.schema import Spec
 from evalkit.spec.tree import Tree
@@ -145,7 +145,8 @@ def prepare_variants(spec: Spec, tables: dict[str, pd.DataFrame], period: str, *
     the imputed values once, vectorised over the indicators; each (treatment, scoring) pair
     is scored once (``scorings[k] = (method, params)`` replaces every indicator's scoring
     method and parameters, keeping its direction, target and scope; None: the spec's); each
-    ``missing`` policy (None: the spec's) is applied to those scores.
+    ``missing`` policy (None: the spec's) is applied to those scores. A treatment whose
+    method registers ``arrays`` (COINr's) runs on the array and keeps no log in the variant.
     """
     pl = plan(spec, tables)
     X = as_matrix(tables["values"], period, pl.units.index, pl.tree.indicators)
@@ -156,19 +157,23 @@ def prepare_variants(spec: Spec, tables: dict[str, pd.DataFrame], period: str, *
         cfg = {k: v for k, v in t.model_dump(exclude_none=True).items() if k != "outliers"}
         res = apply_treatment(X, pl.units, cfg, dens)
         base, imputed = res.data, res.imputed.to_numpy(dtype=bool)
-    raw = X.to_numpy(dtype=float)
+    raw, base_arr = X.to_numpy(dtype=float), base.to_numpy(dtype=float)
     out: dict[tuple[int, int, int], Scored] = {}
     for i, w in enumerate(winmax):
         cfg_o = _outlier_config(spec, w)
-        T, logs = base, {}
+        T, logs = base_arr, {}
         if cfg_o is not None:
-            T, log = treat_outliers(base, cfg_o.pop("method", "none"), **cfg_o)
-            logs = {"treatment": log}
+            method = cfg_o.pop("method", "none")
+            arrays = OUTLIERS.trait(method, "arrays", None)   # no log needed: the arrays
+            if arrays is not None:
+                T = arrays(base_arr, **cfg_o)
+            else:
+                treated, log = treat_outliers(base, method, **cfg_o)
+                T, logs = treated.to_numpy(dtype=float), {"treatment": log}
         for j, sc in enumerate(scorings):
             specs = None if sc is None else [(sc[0], d, tgt, scope, dict(sc[1]))
                                              for _, d, tgt, scope, _ in pl.specs]
             for k, m in enumerate(missing):
-                out[(i, j, k)] = _scored(pl, period, raw, T.to_numpy(dtype=float), imputed,
-                                         logs, specs, None if m is None else
-                                         [m] * len(pl.specs))
+                out[(i, j, k)] = _scored(pl, period, raw, T, imputed, logs, specs,
+                                         None if m is None else [m] * len(pl.specs))
     return out

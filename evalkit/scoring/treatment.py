@@ -32,7 +32,8 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, SpecError, TableError, raise_all, unknown_keys
 from evalkit.scoring.impute import IMPUTE, impute
-from evalkit.scoring.outliers import LOG_COLUMNS, OUTLIERS, excel_kurt, excel_skew, treat_outliers
+from evalkit.scoring.moments import excel_kurt, excel_skew
+from evalkit.scoring.outliers import LOG_COLUMNS, OUTLIERS, treat_outliers
 
 __all__ = ["IMPUTE", "LOG_COLUMNS", "OUTLIERS", "TreatmentResult", "apply_treatment",
            "denominate", "excel_kurt", "excel_skew", "impute", "treat_outliers",
