@@ -251,14 +251,16 @@ def with_method(tree: Tree, aggregation: str) -> Tree:
 
 def totals_local(p: UncertaintyProblem, IW: np.ndarray, NW: np.ndarray,
                  s_idx: np.ndarray | None = None, a_idx: np.ndarray | None = None,
-                 aggregations: tuple[str, ...] | list[str] = (NOMINAL,)) -> np.ndarray:
+                 aggregations: tuple[str, ...] | list[str] = (NOMINAL,),
+                 mats: list[np.ndarray] | None = None) -> np.ndarray:
     """Totals ``offset + scale · office`` (replications × units) for local weights, with
     replication r on score option ``s_idx[r]`` and aggregation ``aggregations[a_idx[r]]``:
-    one :func:`aggregate_batch` per distinct (score option, aggregation) pair."""
+    one :func:`aggregate_batch` per distinct (score option, aggregation) pair. ``mats``:
+    ``p.score_arrays()[1]`` when the caller has it."""
     R = len(IW)
     s_idx = np.zeros(R, dtype=int) if s_idx is None else s_idx
     a_idx = np.zeros(R, dtype=int) if a_idx is None else a_idx
-    _, mats = p.score_arrays()
+    mats = p.score_arrays()[1] if mats is None else mats
     key = np.asarray(s_idx, dtype=np.int64) * len(aggregations) + np.asarray(a_idx)
     combos = np.flatnonzero(np.bincount(key))
     if len(combos) == 1:

@@ -166,6 +166,10 @@ class Replicator:
     aggregations: list[str]
     weights: dict[str, Any] = field(default_factory=dict)
     switch_scores: bool = True
+    mats: list[np.ndarray] = field(init=False, repr=False)   # score options, read once
+
+    def __post_init__(self) -> None:
+        self.mats = self.p.score_arrays()[1]
 
     @property
     def blocks(self) -> int:
@@ -180,7 +184,8 @@ class Replicator:
                                       **self.weights)
         s_idx = self.p.score_index(choice) if self.switch_scores else \
             np.zeros(size, dtype=int)
-        T = totals_local(self.p, IW, NW, s_idx, choice["aggregation"], self.aggregations)
+        T = totals_local(self.p, IW, NW, s_idx, choice["aggregation"], self.aggregations,
+                         self.mats)
         return Block(T, IW, NW, choice, s_idx)
 
     def rank_blocks(self, codes: np.ndarray, draws: int) -> Iterator[np.ndarray]:
@@ -262,13 +267,13 @@ def _can_fail(p: UncertaintyProblem, scores: np.ndarray, aggregation: str) -> bo
         bool((scores < 0).any())
 
 
-def _check_variants(p: UncertaintyProblem, aggregations: list[str], switch_scores: bool
-                    ) -> np.ndarray:
+def _check_variants(p: UncertaintyProblem, aggregations: list[str], switch_scores: bool,
+                    mats: list[np.ndarray]) -> np.ndarray:
     """Every (score option, aggregation) pair that can fail (:func:`_can_fail`) once with the
     nominal weights, so that a pair the aggregation cannot take (a geometric mean of
     negative z-scores) is named before the replications start; returns the nominal totals
     (nominal scores, first aggregation)."""
-    names, mats = p.score_arrays()
+    names = p.score_names()
     if not switch_scores:
         names, mats = ["nominal"], mats[:1]
     _, iw0, nw0 = p.weight_arrays()
@@ -278,14 +283,14 @@ def _check_variants(p: UncertaintyProblem, aggregations: list[str], switch_score
     try:                        # every pair at once; one by one only to name a failing pair
         return totals_local(p, np.repeat(iw0[:1], len(pairs), axis=0),
                             np.repeat(nw0[:1], len(pairs), axis=0), s_idx, a_idx,
-                            aggregations)[0]
+                            aggregations, mats)[0]
     except EvalkitError:
         pass
     zero = np.zeros(1, dtype=int)
     out = None
     for s, a in pairs:
         try:
-            t = totals_local(p, iw0[:1], nw0[:1], zero + s, zero + a, aggregations)[0]
+            t = totals_local(p, iw0[:1], nw0[:1], zero + s, zero + a, aggregations, mats)[0]
         except EvalkitError as err:
             raise EvalkitError(f"score option {names[s]!r} with aggregation "
                                f"{aggregations[a]!r}: {err}", "aggregations") from None
@@ -295,7 +300,7 @@ def _check_variants(p: UncertaintyProblem, aggregations: list[str], switch_score
 
 
 def _choices(rep: Replicator, kept: list[Any]) -> pd.DataFrame:
-    wnames, snames = rep.p.weight_arrays()[0], rep.p.score_arrays()[0]
+    wnames, snames = rep.p.weight_arrays()[0], rep.p.score_names()
     choice = {f: np.concatenate([c[f] for c, _ in kept]) for f in rep.factors}
     s_idx = np.concatenate([s for _, s in kept])
     out = {"weights": np.array(wnames)[choice["weighting"]], "scores": np.array(snames)[s_idx],
@@ -368,7 +373,7 @@ def monte_carlo(p: UncertaintyProblem, n: int = 1000, *, perturb: str = "dirichl
                      {"perturb": perturb, "concentration": concentration, "percent": percent,
                       "level": level}, switch_scores)
     codes = q.category_codes()
-    t0 = _check_variants(q, list(aggregations), switch_scores)
+    t0 = _check_variants(q, list(aggregations), switch_scores, rep.mats)
     r0, g0 = _nominal(q, t0, codes)
     exact = (n * len(codes) <= EXACT_CELLS) if stream is None else not stream
     if keep_totals and not exact:
@@ -387,7 +392,7 @@ def monte_carlo(p: UncertaintyProblem, n: int = 1000, *, perturb: str = "dirichl
     settings = {"n": n, "perturb": perturb, "concentration": concentration,
                 "percent": percent, "level": level, "aggregations": list(aggregations),
                 "weight_options": q.weight_arrays()[0][:factors["weighting"]],
-                "score_options": q.score_arrays()[0] if switch_scores else ["nominal"],
+                "score_options": q.score_names() if switch_scores else ["nominal"],
                 "score_factors": dict(q.score_factors), "top_k": top_k, "bottom_k": bottom_k,
                 "seed": seed, "coverage": coverage, "coverage_achieved": achieved,
                 "streamed": not exact}

@@ -227,6 +227,10 @@ class UncertaintyProblem:
         return (["nominal", *self.weight_options], np.array([r[0] for r in rows]),
                 np.array([r[1] for r in rows]))
 
+    def score_names(self) -> list[str]:
+        """Names of the score options, as :meth:`score_arrays` orders them (first: nominal)."""
+        return ["nominal", *self.score_options]
+
     def score_arrays(self) -> tuple[list[str], list[np.ndarray]]:
         """Names and units × indicators matrices of every score option (first: nominal)."""
         opts = {"nominal": self.scores, **self.score_options}
@@ -256,7 +260,7 @@ class UncertaintyProblem:
         """Index into :meth:`score_arrays` of each replication's score factors' choices."""
         if not self.score_factors:
             return np.asarray(choice["normalisation"])
-        names = self.score_arrays()[0]
+        names = self.score_names()
         grid = list(itertools.product(*self.score_factors.values()))
         pos = np.array([names.index(variant_key(dict(zip(self.score_factors, combo,
                                                               strict=True))))
@@ -290,7 +294,8 @@ class UncertaintyProblem:
         inds = [self.scores.columns[i] for i in ii]
         opts = {}
         for name, df in self.score_options.items():
-            lack = [i for i in inds if i not in df.columns]
+            have = set(df.columns)
+            lack = [i for i in inds if i not in have]
             if lack:
                 raise EvalkitError(f"score option {name!r} lacks indicators {lack[:5]} of the "
                                    "problem", "score_options")
