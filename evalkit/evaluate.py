@@ -259,9 +259,9 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
                                    **{c: rec[c].array for c in
                                       ("unit_id", "kind", "points", "applied", "reason")}}),
            "missing_report": missing_report(spec, sc, tree)}
-    out.update({name: pd.DataFrame({**{c: log[c].array for c in log.columns},
-                                    "period": pd.array([sc.period] * len(log), dtype="str")})
-                for name, log in sc.log.items()})
+    for name, log in sc.log.items():            # the log with its period (a shallow copy)
+        out[name] = log.copy(deep=False)
+        out[name]["period"] = pd.array([sc.period] * len(log), dtype="str")
     out.update(details)
     return out
 
