@@ -168,3 +168,20 @@ def test_each_value_as_map(dtype: str, as_object: bool) -> None:
               lambda v: {"a": "甲"}.get(v, v)):
         want = (s.astype(object) if as_object else s).map(f)
         pd.testing.assert_series_equal(each_value(s, f, as_object), want, check_exact=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_positions_by_hash_as_by_distinct_value(seed: int) -> None:
+    # inputs.tables.positions looks Arrow text up in C (pyarrow index_in); the same ids as
+    # plain Python objects take the factorize path: both give every id's position, −1 for
+    # ids not in the index and for missing cells.
+    from evalkit.inputs.tables import positions
+
+    rng = np.random.default_rng(seed)
+    index = pd.Index([f"U{i:03d}" for i in rng.permutation(40)], dtype="string")
+    ids = [f"U{i:03d}" for i in rng.integers(0, 50, 300)] + [None, "", "u001", "U001 "]
+    arrow = positions(index, pd.Series(ids, dtype="string"))
+    plain = positions(pd.Index(list(index), dtype=object), pd.Series(ids, dtype=object))
+    assert arrow.tolist() == plain.tolist()
+    expect = [list(index).index(v) if v in set(index) else -1 for v in ids]
+    assert arrow.tolist() == expect

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.core.hashing import file_sha256
@@ -281,15 +283,23 @@ def positions(index: pd.Index, values: pd.Series) -> np.ndarray:
     >>> positions(pd.Index(["a", "b"]), pd.Series(["b", "x", None, "b"])).tolist()
     [1, -1, -1, 1]
     """
+    if _arrow_text(values) and _arrow_text(index) and index.is_unique:
+        at = pc.index_in(pa.array(values.array), value_set=pa.array(index.array))
+        return at.fill_null(-1).to_numpy().astype(np.int64)   # looked up in C by hash
     codes, uniq = pd.factorize(values)                  # missing: −1
     return np.where(codes >= 0, index.get_indexer(uniq)[codes], -1)
+
+
+def _arrow_text(x: pd.Series | pd.Index) -> bool:
+    return isinstance(x.dtype, pd.StringDtype) and x.dtype.storage == "pyarrow"
 
 
 def as_matrix(values: pd.DataFrame, period: Any, units: pd.Index, indicators: list[str]
               ) -> pd.DataFrame:
     """The raw unit × indicator matrix of one period (NaN where no value; the values are
     checked unique per unit and indicator when read)."""
-    rows_p = values[values["period"] == str(period)]
+    here = (values["period"] == str(period)).to_numpy(dtype=bool, na_value=False)
+    rows_p = values if here.all() else values[here]
     cols = pd.Index(indicators, name="indicator_id")
     r, c = positions(units, rows_p["unit_id"]), positions(cols, rows_p["indicator_id"])
     ok = (r >= 0) & (c >= 0)
