@@ -41,7 +41,10 @@ def long_frame(units: pd.Index, items: list[str], colname: str,
     data |= {"unit_id": units.array.take(take // k),
              colname: pd.array(items, dtype="str").take(item)}
     for name, col in (per_item or {}).items():
-        data[name] = np.asarray(col)[item]
+        col = np.asarray(col)
+        text = col.dtype.kind == "U" or (col.dtype == object and
+                                         all(type(v) is str for v in col))
+        data[name] = pd.array(col, dtype="str").take(item) if text else col[item]
     for name, arr in arrays.items():
         data[name] = np.broadcast_to(arr, (n, k)).reshape(n * k)[take]
     return pd.DataFrame(data)
