@@ -35,6 +35,8 @@ Modules
 - :mod:`.ranksets` — streamed rank histograms, :func:`joint_rank_sets` (Besag et al. 1995),
   :func:`median_bands`;
 - :mod:`.montecarlo` — :func:`monte_carlo` → :class:`MonteCarloResult`;
+- :mod:`.variants` — the (score option, aggregation) pairs that cannot be computed, named
+  before the replications;
 - :mod:`.design` — the score factors of a spec's ``uncertainty`` section;
 - :mod:`.sobol` — :func:`sobol_indices`;
 - :mod:`.effects` — :func:`main_effects`, :func:`optimise_weights`;
