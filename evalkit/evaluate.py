@@ -37,6 +37,7 @@ import pandas as pd
 from evalkit.aggregation.grades import assign_grades, rank_within
 from evalkit.aggregation.points import points_totals
 from evalkit.aggregation.scorecard import aggregate_office
+from evalkit.core.columns import repeated_text
 from evalkit.core.errors import EvalkitError
 from evalkit.inputs.audit import Audit, missing_audit, table_audit, weights_audit
 from evalkit.results import Results
@@ -255,13 +256,13 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
            "nodes": node_table(sc, tree, off, w_office),
            "sources": source_table(sc.period, uid, names, M,
                                    np.array([weights[s] for s in names]), Weff, contrib),
-           "points": pd.DataFrame({"period": pd.array([sc.period] * len(rec), dtype="str"),
+           "points": pd.DataFrame({"period": repeated_text(sc.period, len(rec)),
                                    **{c: rec[c].array for c in
                                       ("unit_id", "kind", "points", "applied", "reason")}}),
            "missing_report": missing_report(spec, sc, tree)}
     for name, log in sc.log.items():            # the log with its period (a shallow copy)
         out[name] = log.copy(deep=False)
-        out[name]["period"] = pd.array([sc.period] * len(log), dtype="str")
+        out[name]["period"] = repeated_text(sc.period, len(log))
     out.update(details)
     return out
 

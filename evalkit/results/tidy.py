@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalkit.core.columns import repeated_text, taken_text
 from evalkit.scoring.prepare import Scored
 from evalkit.scoring.status import indicator_rules, status_columns
 from evalkit.spec.schema import Spec
@@ -37,14 +38,13 @@ def long_frame(units: pd.Index, items: list[str], colname: str,
     take = np.arange(n * k) if keep is None else np.flatnonzero(np.asarray(keep).ravel())
     item = take % k
     data: dict[str, object] = {} if period is None else {   # repeated strings: taken
-        "period": pd.array([period], dtype="str").take(np.zeros(len(take), dtype=np.intp))}
-    data |= {"unit_id": units.array.take(take // k),
-             colname: pd.array(items, dtype="str").take(item)}
+        "period": repeated_text(period, len(take))}
+    data |= {"unit_id": units.array.take(take // k), colname: taken_text(items, item)}
     for name, col in (per_item or {}).items():
         col = np.asarray(col)
         text = col.dtype.kind == "U" or (col.dtype == object and
                                          all(type(v) is str for v in col))
-        data[name] = pd.array(col, dtype="str").take(item) if text else col[item]
+        data[name] = taken_text(col, item) if text else col[item]
     for name, arr in arrays.items():
         data[name] = np.broadcast_to(arr, (n, k)).reshape(n * k)[take]
     return pd.DataFrame(data)
@@ -104,16 +104,16 @@ def missing_report(spec: Spec, sc: Scored, tree: Tree) -> pd.DataFrame:
     member = (np.asarray(sc.cat)[None, :] == np.arange(C)[:, None]).astype(np.int64)
     n_app = member @ sc.applies.astype(np.int64)              # categories × indicators
     keep = (n_app > 0).ravel()
-    policy = np.array([i.missing or spec.defaults.missing for i in spec.indicators],
-                      dtype=object)
+    policy = [i.missing or spec.defaults.missing for i in spec.indicators]
+    cat, ind = np.repeat(np.arange(C), k)[keep], np.tile(np.arange(k), C)[keep]
     return pd.DataFrame({
-        "period": [sc.period] * int(keep.sum()),
-        "category": np.repeat(np.asarray(tree.categories, dtype=object), k)[keep],
-        "indicator_id": np.tile(np.asarray(tree.indicators, dtype=object), C)[keep],
+        "period": repeated_text(sc.period, len(cat)),
+        "category": taken_text(tree.categories, cat),
+        "indicator_id": taken_text(tree.indicators, ind),
         "n_applicable": n_app.ravel()[keep],
         "n_missing": (member @ sc.missing.astype(np.int64)).ravel()[keep],
         "n_imputed": (member @ (sc.imputed & sc.applies).astype(np.int64)).ravel()[keep],
-        "policy": np.tile(policy, C)[keep]})
+        "policy": taken_text(policy, ind)})
 
 
 def meta_tables(spec: Spec, tree: Tree) -> dict[str, pd.DataFrame]:

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from evalkit.core.columns import taken_text
 from evalkit.core.errors import SpecError
 from evalkit.spec.practice import StatusRule
 from evalkit.spec.schema import Indicator, Spec
@@ -257,9 +258,7 @@ def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
                           **{c: r[c] for c in Thresholds._fields})
     flags = flag_codes(value, direction=direction, warning=r["warning"],
                        advanced=r["advanced"])
-    status = pd.array(STATUSES, dtype="str").take(status)       # text, taken by position
-    flags = pd.array(FLAGS, dtype="str").take(flags)
-    return status, flags
+    return taken_text(STATUSES, status), taken_text(FLAGS, flags)   # text, by position
 
 
 def stored_status(ind: pd.DataFrame) -> pd.Series:
