@@ -243,7 +243,7 @@ def _period(spec: Spec, tables: dict[str, pd.DataFrame], sc: Scored, tree: Tree,
                              pr.yellow_card_multiplier)
     weighted = contrib.sum(axis=1)
     bonus, ded = per["bonus"].to_numpy(dtype=float), per["deductions"].to_numpy(dtype=float)
-    cols = {"period": [sc.period] * len(uid), "unit_id": uid,
+    cols = {"period": repeated_text(sc.period, len(uid)), "unit_id": uid,
             "unit_name": units["unit_name"].array, "unit_name_en": units["unit_name_en"].array,
             "category": units["category"].astype("string").array,
             **{s: M[:, k] for k, s in enumerate(names)},

@@ -3,22 +3,22 @@
 Each fast path is checked against the plain computation it stands for, on random columns
 mixing the awkward cells (blanks, full-width text, surrounding spaces, control characters,
 numbers in text columns, missing values of every kind): ids parsed once per distinct value
-(:func:`evalkit.inputs.vocabulary.parse_ids`), month numbers once per distinct month
-(:mod:`evalkit.sources.tasks.read`), and the canonical row order of saved tables with its
-already-in-order check (:func:`evalkit.results.store.canonical_order`).
+(:func:`evalkit.inputs.vocabulary.parse_ids`), month numbers once per distinct (month,
+period) pair (:func:`evalkit.sources.tasks.months.month_numbers`), and the canonical row
+order of saved tables with its already-in-order check
+(:func:`evalkit.results.store.canonical_order`).
 """
 
 from __future__ import annotations
 
 import math
-import unicodedata
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.inputs.vocabulary import _CONTROL, _blank, _text_of, parse_ids
+from evalkit.inputs.vocabulary import _one_id, parse_ids
 from evalkit.results.excel import each_value
 from evalkit.results.store import (
     _sort_frame,
@@ -26,25 +26,11 @@ from evalkit.results.store import (
     in_sorted_order,
     sort_periods,
 )
-from evalkit.sources.tasks.months import month_numbers
-from evalkit.sources.tasks.read import _distinct_months
+from evalkit.sources.tasks.months import _month_numbers, month_numbers
 
 CELLS: list[Any] = ["T001", "T002", " T003", "T004 ", "Ｔ００５", "t001", "001", "a b", "a\tb",
                     "x\x1by", "", "  ", "城关镇", "é", "e\u0301", 7, 7.0, 1.5, True, None,
                     np.nan, pd.NA, "T\x7f", "\u3000T006"]
-
-
-def _one_id_plain(v: Any) -> tuple[Any, str]:
-    """The id rule as it reads, cell by cell (the oracle)."""
-    if _blank(v):
-        return None, ""
-    text = _text_of(v)
-    if text is None:
-        return None, f"{v!r} is not an id (expected text such as T001)"
-    if _CONTROL.search(text):
-        return None, f"{text!r} holds a control character; remove it"
-    out = unicodedata.normalize("NFKC", text).strip()
-    return (out or None), ""
 
 
 def _column(rng: np.random.Generator, cells: list[Any], n: int, dtype: str) -> pd.Series:
@@ -62,7 +48,7 @@ def test_parse_ids_as_cell_by_cell(dtype: str, seed: int) -> None:
     cells = CELLS if seed % 2 else ["T001", "T002", "a b", "001", None]  # plain ASCII too
     s = _column(rng, cells, 300, dtype)
     got = parse_ids(s)
-    want = [_one_id_plain(v) for v in s.tolist()]
+    want = [_one_id(v) for v in s.tolist()]           # the id rule, cell by cell
     assert got.values.dtype == pd.StringDtype(na_value=pd.NA)
     assert [None if v is pd.NA else v for v in got.values.tolist()] == [w[0] for w in want]
     assert got.why.tolist() == [w[1] for w in want]
@@ -73,14 +59,15 @@ def test_parse_ids_as_cell_by_cell(dtype: str, seed: int) -> None:
     assert got.values.index.equals(s.index)
 
 
+@pytest.mark.parametrize("dtype", ["string", "object"])
 @pytest.mark.parametrize("seed", range(4))
-def test_months_once_per_distinct_month(seed: int) -> None:
+def test_months_once_per_distinct_month(seed: int, dtype: str) -> None:
     rng = np.random.default_rng(seed)
     months = ["2025-01", "2025-12", "2026-02", "3", "12", "0", "13", " 4", "soon", "2025-1",
-              None, "2024-07", "1000"]
-    values = _column(rng, months, 400, "string")
+              None, "2024-07", "1000", 3, 3.0, 12.5, True, np.nan, pd.Timestamp("2025-06-30")]
+    values = _column(rng, months, 400, dtype)
     period = pd.Series(rng.choice(["2024", "2025", None], 400), dtype="string")
-    want, got = month_numbers(values, period), _distinct_months(values, period)
+    want, got = _month_numbers(values, period), month_numbers(values, period)
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
 
@@ -125,6 +112,9 @@ def _frame(rng: np.random.Generator, n: int) -> pd.DataFrame:
 def test_sort_keys_order_as_cell_by_cell(seed: int) -> None:
     rng = np.random.default_rng(seed)
     df = _frame(rng, 60)
+    if seed % 2:                                # periods as Excel may give them: mixed types
+        df["period"] = pd.Series([2024 if v == "2024" else v for v in df["period"]],
+                                 dtype=object)
     for keys in (["period", "unit_id"], ["unit_id", "indicator_id", "points"],
                  ["period", "kind", "n", "flag"], list(df.columns)):
         fast, plain = _sort_frame(df, keys), _sort_frame_plain(df, keys)

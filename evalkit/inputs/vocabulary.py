@@ -148,14 +148,9 @@ def _text_of(v: Any) -> str | None:
 
 
 def _one_id(v: Any) -> tuple[Any, str]:
-    if type(v) is str:                  # the usual cell, first: blank, or its own text
-        if not v.strip():
-            return None, ""
-        text: str | None = v
-    elif _blank(v):
+    if _blank(v):
         return None, ""
-    else:
-        text = _text_of(v)
+    text = _text_of(v)
     if text is None:
         return None, f"{v!r} is not an id (expected text such as T001)"
     if _CONTROL.search(text):

@@ -100,20 +100,16 @@ def _sort_frame(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``df[keys]`` made sortable: periods by time, other text and mixed columns as text.
 
     Text columns are taken as they are (missing: ``None``) and periods ranked once per
-    distinct value; only mixed columns are turned into text cell by cell.
+    distinct value (missing: NaN, last); only mixed columns are turned into text cell by cell.
     """
     out = pd.DataFrame(index=pd.RangeIndex(len(df)))
     for k in keys:
         col = df[k].reset_index(drop=True)
-        if k == "period" and _is_text(col):
+        if k == "period":                                   # ranked once per period
             codes, uniq = pd.factorize(col)                 # missing: code -1
             rank = {p: i for i, p in enumerate(sort_periods(uniq))}
             ranks = np.array([rank[str(v)] for v in uniq] + [np.nan], dtype=float)
             out[k] = ranks[np.where(codes < 0, len(uniq), codes)]
-        elif k == "period":
-            rank = {p: i for i, p in enumerate(sort_periods(col.dropna()))}
-            out[k] = col.astype(object).where(col.notna(), None).map(
-                lambda v, r=rank: None if v is None else r[str(v)])
         elif pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             out[k] = col
         elif _is_text(col):

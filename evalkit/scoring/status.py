@@ -245,11 +245,11 @@ def status_columns(value: np.ndarray, score: np.ndarray, missing: np.ndarray,
     rules = pd.DataFrame(columns=RULE_COLUMNS) if rules is None else rules
     fill = {**Thresholds()._asdict(), "direction": "benefit"}   # no rule: the defaults
     nums = [c for c in RULE_COLUMNS if c != "direction"]
-    # per indicator, defaults filled, a last row (position −1: no rule) of defaults; per row
-    N = np.vstack([np.column_stack([rules[c].to_numpy(dtype=float, na_value=np.nan)
-                                    for c in nums]).reshape(len(rules), len(nums)),
-                   [fill.get(c, np.nan) for c in nums]])
-    N = np.where(np.isnan(N), [fill.get(c, np.nan) for c in nums], N)[at]
+    default = np.array([fill.get(c, np.nan) for c in nums])
+    # per indicator with the defaults filled, then a row of defaults (position −1: no rule)
+    N = np.column_stack([rules[c].to_numpy(dtype=float, na_value=np.nan)
+                         for c in nums]).reshape(len(rules), len(nums))
+    N = np.vstack([np.where(np.isnan(N), default, N), default])[at]
     r = dict(zip(nums, N.T, strict=True))
     d = rules["direction"].to_numpy(dtype=object)
     direction = np.append(np.where(pd.isna(d), "benefit", d), "benefit").astype(str)[at]

@@ -49,7 +49,22 @@ def month_numbers(values: pd.Series, period: pd.Series) -> tuple[np.ndarray, np.
         Month numbers (NaN for blanks and unreadable values).
     bad : ndarray of bool
         Non-blank values that are neither month numbers nor calendar months.
+
+    Notes
+    -----
+    Worked out once per distinct (value, period) pair (a ledger repeats a few months over
+    many rows) by :func:`_month_numbers`, then spread back to the rows.
     """
+    cv, _ = pd.factorize(values)                                # blanks: -1
+    cp, up = pd.factorize(period)
+    pair = (cv.astype(np.int64) + 1) * (len(up) + 1) + cp + 1
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    m, bad = _month_numbers(values.iloc[first], period.iloc[first])
+    return m[inverse], bad[inverse]
+
+
+def _month_numbers(values: pd.Series, period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`month_numbers` row by row."""
     num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     is_int = np.isfinite(num) & (num == np.round(num)) & (num >= 1) & (num < 1000)
     out = np.where(is_int, num, np.nan)

@@ -46,20 +46,6 @@ def _ledger_period(df: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(first.dt.year.to_numpy(), index=df.index, name="period")
 
 
-def _distinct_months(values: pd.Series, period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`~evalkit.sources.tasks.months.month_numbers` of ``values``, worked out once per
-    distinct (month, period) pair of a text column (a ledger has few distinct months)."""
-    if not pd.api.types.is_string_dtype(values.dtype) or \
-            pd.api.types.is_object_dtype(values.dtype):
-        return month_numbers(values, period)
-    cm, _ = pd.factorize(values)                                # blanks: -1
-    cp, up = pd.factorize(period)
-    pair = (cm.astype(np.int64) + 1) * (len(up) + 1) + cp + 1
-    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
-    m, bad = month_numbers(values.iloc[first], period.iloc[first])
-    return m[inverse], bad[inverse]
-
-
 def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
                  problems: list[EvalkitError]) -> dict[str, np.ndarray]:
     """Month numbers of the three month columns (NaN where unreadable or outside the period)."""
@@ -67,7 +53,7 @@ def _read_months(df: pd.DataFrame, period: pd.Series, months: int, name: str,
     outside_what = ("month {{{col}}} lies outside period {{period}}" if "period" in df.columns
                     else "month {{{col}}} lies outside the period")
     for col in MONTH_COLUMNS:
-        m, bad = _distinct_months(df[col], period)
+        m, bad = month_numbers(df[col], period)
         quote_rows(df, bad, name, col, f"cannot read {{{col}}} as a month; expected a month "
                    f"number 1–{months} or a calendar month like 2025-03", problems)
         if col != "closed_month":
