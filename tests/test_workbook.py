@@ -20,7 +20,8 @@ import pytest
 from evalkit.core.labels import sheet_label
 from evalkit.report.overview import write_publication
 from evalkit.results import Results
-from evalkit.results.excel import ROW_LIMIT, display_width
+from evalkit.results.excel import ROW_LIMIT
+from evalkit.results.xlsx import display_width
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -94,8 +95,8 @@ def test_names_beside_codes(books, res):
     tot = rows(wb["总分排名"])
     assert {r[tot[0].index("类别")] for r in tot[1:]} == set(cats)  # by name, not township
     src = rows(wb["评价来源"])
-    pairs = {(r[src[0].index("评价来源")], r[src[0].index("来源名称")]) for r in src[1:]}
-    assert ("office", "官评（绩效办考核）") in pairs
+    assert "官评（绩效办考核）（office）·得分" in src[0]
+    assert "履职成效（duties）·贡献分" in rows(wb["维度得分"])[0]
     pts = rows(wb["加扣分"])
     kinds = {r[pts[0].index("类型名称")] for r in pts[1:]}
     assert kinds <= {"加分", "扣分", "黄牌警告", "一票否决"}
@@ -113,7 +114,10 @@ def test_number_formats(books):
     tot = cell_formats(wb["总分排名"])
     assert tot["总分"] == {"0.00"} and tot["类别排名"] == {"0"} and tot["官评"] == {"0.00"}
     src = cell_formats(wb["评价来源"])
-    assert src["权重"] == {"0.00%"} and src["实际权重"] == {"0.00%"} and src["得分"] == {"0.00"}
+    for head, formats in src.items():
+        if "·" in head:
+            assert formats == ({"0.00%"} if head.endswith("权重") else {"0.00"}), head
+    assert src["官评（绩效办考核）（office）·实际权重"] == {"0.00%"}
     grp = cell_formats(wb["民评分群体"])
     assert grp["满意率"] == {"0.00%"} and grp["满意率下限"] == {"0.00%"}
     assert cell_formats(wb["指标得分"])["地区生产总值增速（D01）"] == {"0.00"}
@@ -132,6 +136,52 @@ def test_sorted_by_category_and_rank(books, res):
     wide = rows(wb["指标得分"])
     keys = [(order.index(r[0]), r[1]) for r in wide[1:]]
     assert keys == sorted(keys)
+
+
+def test_totals_show_the_previous_period_beside_the_current(books, res):
+    """总分排名 holds the current period's units, each with its total and rank of the latest
+    earlier period (from the Parquet totals), empty for a unit that period did not have."""
+    tot = res.tables["totals"]
+    periods = sorted(tot["period"].astype(str).unique(), key=int)
+    assert len(periods) >= 2 and periods[-1] == res.current_period
+    prev = tot[tot["period"].astype(str) == periods[-2]].set_index("unit_id")
+    wb = openpyxl.load_workbook(books["zh"], read_only=True)
+    head, *body = rows(wb["总分排名"])
+    assert {str(r[head.index("考核期")]) for r in body} == {res.current_period}
+    assert head.index("上期总分") == head.index("类别排名") + 1
+    for r in body:
+        u = r[head.index("单位代码")]
+        if u in prev.index:
+            assert r[head.index("上期总分")] == pytest.approx(prev.loc[u, "total"])
+            assert r[head.index("上期类别排名")] == prev.loc[u, "rank"]
+        else:
+            assert r[head.index("上期总分")] is None
+    assert cell_formats(wb["总分排名"])["上期类别排名"] == {"0"}
+
+
+@pytest.mark.parametrize(("sheet", "table", "key"), [("维度得分", "nodes", "node_id"),
+                                                     ("评价来源", "sources", "source")])
+def test_wide_sheets_hold_every_figure_of_the_long_table(books, res, sheet, table, key):
+    """维度得分 and 评价来源 are one row per unit, sorted like 指标得分; every figure of the
+    current period's long table (Parquet) is in its cell, and no cell holds anything else."""
+    wb = openpyxl.load_workbook(books["zh"], read_only=True)
+    head, *body = rows(wb[sheet])
+    assert [r[2] for r in body] == [r[2] for r in rows(wb["指标得分"])[1:]]  # same units, order
+    long = res.tables[table]
+    long = long[long["period"].astype(str) == res.current_period]
+    labels = {"score": "得分", "weight": "权重", "effective_weight": "实际权重",
+              "contribution": "贡献分"}
+    cells = {}
+    for r in body:
+        for h, v in zip(head[5:], r[5:], strict=True):
+            code, _, figure = h.rpartition("·")
+            cells[(r[2], code[code.rindex("（") + 1:-1], figure)] = v
+    want = {(u, k, labels[f]): v for f in labels if f in long.columns
+            for u, k, v in zip(long["unit_id"], long[key], long[f], strict=True)}
+    assert set(want) <= set(cells)
+    assert all(cells[k] == pytest.approx(v) for k, v in want.items() if pd.notna(v))
+    assert all(v is None for k, v in cells.items() if k not in want)
+    assert len(body) == long["unit_id"].nunique()
 
 
 def test_filter_frozen_panes_and_widths(books):

@@ -243,6 +243,8 @@ LABELS.update({
     "col.veto": ("一票否决", "Veto"),
     "col.total": ("总分", "Total"),
     "col.rank": ("类别排名", "Rank in category"),
+    "col.prev_total": ("上期总分", "Previous total"),
+    "col.prev_rank": ("上期类别排名", "Previous rank in category"),
     "col.n_in_category": ("类别单位数", "Units in category"),
     "col.grade": ("等次代码", "Grade ID"),
     "col.grade_name": ("等次", "Grade"),

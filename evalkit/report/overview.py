@@ -31,17 +31,14 @@ from evalkit.report.html import ranking_frame, ranking_html, report_links
 from evalkit.report.names import names, unit_names
 from evalkit.results import Results
 from evalkit.results.excel import (
-    INT,
-    NUM2,
-    Sheet,
     evaluation_name,
     header,
     in_words,
     names_of,
     sheet_name,
     wide_scores,
-    write_sheets,
 )
+from evalkit.results.xlsx import INT, NUM2, Sheet, write_sheets
 
 #: The file name of the publication workbook in a reports folder.
 PUBLICATION = "published.xlsx"

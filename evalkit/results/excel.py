@@ -5,33 +5,31 @@ and headed in the workbook's language (``zh``, ``en``; ``id``: the table and col
 names beside codes (units, categories, indicators, perspectives, sources, kinds; in ``totals``
 the category is written by name); vocabularies and yes/no in words; shares as ``0.00%``,
 counts and ranks as ``0``, other figures as ``0.00``; formula-like text made inert (``'=…``);
-the current period's rows (``totals``: every period; all periods are in the Parquet files)
-sorted by category and rank; bold header, autofilter, header and id/name columns frozen,
-widths fitted to the text (a CJK character counts two). Written by XlsxWriter in
-constant-memory mode with a fixed creation time (the same Results give the same bytes);
-:func:`write_sheets` also writes the publication workbook
-(:func:`evalkit.report.overview.write_publication`).
+the current period's rows (all periods are in the Parquet files; ``totals`` adds the previous
+period's total and rank beside each unit's) sorted by category and rank. The scores by
+indicator, perspective and source are written wide (:data:`WIDE`): one row per unit, a
+column per indicator (per perspective, per source and figure), as an office reads them.
+Written by :func:`evalkit.results.xlsx.write_sheets` (bold header, autofilter, header and
+id/name columns frozen, widths fitted to the text, a fixed creation time: the same Results
+give the same bytes).
 
 Examples
 --------
->>> from evalkit.results.excel import display_width
->>> display_width("乡镇abc")
-7
+>>> from evalkit.results.excel import WIDE
+>>> WIDE["sources"]
+('source', ('score', 'weight', 'effective_weight', 'contribution'))
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
 
-from evalkit.core.atomic import atomic_path
 from evalkit.core.labels import (
     check_lang,
     column_label,
@@ -40,23 +38,23 @@ from evalkit.core.labels import (
     sheet_label,
     t,
 )
-from evalkit.results.provenance import fixed_time
+from evalkit.inputs.tables import positions
 from evalkit.results.schema import sheet_order
 from evalkit.results.workbook_labels import SHEETS  # noqa: F401  (registers the labels)
+from evalkit.results.xlsx import INT, NUM2, PCT, Sheet, write_sheets
 
 if TYPE_CHECKING:
     from evalkit.results.store import Results
 
 
-NUM2, PCT, INT = "0.00", "0.00%", "0"
 #: Rows of a sheet at most (a longer table's sheet says where its rows are: its Parquet file).
 ROW_LIMIT = 10_000
 #: Shares (0–1) written as percentages.
 PERCENT = re.compile(r"^(weight|effective_weight|rate(_lo|_hi)?|closure_rate|on_time_rate|"
                      r"return_rate|quota|coverage|p_.+)$")
 #: Counts, ranks and months written without decimals.
-INTEGER = re.compile(r"^(rank|nominal_rank|n|n_.+|month|due|planned|closed|open|closed_on_time|"
-                     r"closed_late|rolled_over|backlog|highlights|round|row|k_items|issued|"
+INTEGER = re.compile(r"^(rank|prev_rank|nominal_rank|n|n_.+|month|due|planned|closed|open|"
+                     r"closed_on_time|closed_late|rolled_over|backlog|highlights|round|row|k_items|issued|"
                      r"returned|valid|unmarked|excluded|months_overdue|level)$")
 #: Columns holding words of a fixed vocabulary: (table or "*", column) -> label prefix.
 VOCABULARY: dict[tuple[str, str], str] = {
@@ -78,12 +76,10 @@ NAMED = {"category": ("meta_categories", "category", "category_name"),
          "rater_group": ("", "peer_group_", "rater_group_name")}
 _NAMES, _FORMULA_START = ("unit_name", "name", "indicator_name", "group_label",
                           "project_name"), ("=", "+", "-", "@", "\t", "\r")
-_CJK = re.compile(r"[\u2e80-\uffff]")
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a spreadsheet: a CJK character 2, another character 1."""
-    return len(text) + len(_CJK.findall(text))
+#: Long tables written wide, one row per unit: table -> (key column, its figures), in order.
+WIDE = {"indicators": ("indicator_id", ("score",)),
+        "nodes": ("node_id", ("score", "weight", "contribution")),
+        "sources": ("source", ("score", "weight", "effective_weight", "contribution"))}
 
 
 def each_value(s: pd.Series, f: Callable[[Any], Any], as_object: bool = False) -> pd.Series:
@@ -94,17 +90,6 @@ def each_value(s: pd.Series, f: Callable[[Any], Any], as_object: bool = False) -
     codes, uniq = pd.factorize(s, use_na_sentinel=False)      # missing: a value too
     mapped = (pd.Series(uniq).astype(object) if as_object else pd.Series(uniq)).map(f)
     return pd.Series(mapped.array.take(codes), index=s.index, name=s.name)
-
-
-@dataclass
-class Sheet:
-    """A sheet: name, frame (final headers), formats (``""``: text), frozen columns, title."""
-
-    name: str
-    frame: pd.DataFrame
-    formats: list[str]
-    freeze: int = 0
-    title: str = ""
 
 
 def meta_names(res: Results, table: str, key: str, lang: str) -> dict[str, str]:
@@ -248,18 +233,20 @@ def number_format(column: str, s: pd.Series) -> str:
 
 def table_sheet(res: Results, name: str, lang: str, used: set[str],
                 cur: pd.DataFrame | None = None, units: pd.Series | None = None) -> Sheet:
-    """The sheet of the Results table ``name`` (see the module doc): the wide score sheet for
-    ``indicators``, a note for a table longer than :data:`ROW_LIMIT` rows (``cur``, ``units``:
-    :func:`current_totals`, :func:`unit_names` in ``lang`` or Chinese, when at hand)."""
+    """The sheet of the Results table ``name`` (see the module doc): a wide sheet for the
+    tables of :data:`WIDE`, a note for a table longer than :data:`ROW_LIMIT` rows (``cur``,
+    ``units``: :func:`current_totals`, :func:`unit_names` in ``lang`` or Chinese, when at
+    hand)."""
     title = name if lang == "id" else sheet_label(name, lang)
     cur = current_totals(res) if cur is None else cur
-    wide = {"category", "rank", "total"} <= set(cur.columns) and \
-        {"period", "unit_id", "indicator_id", "score"} <= set(res.tables[name].columns)
-    if name == "indicators" and wide:
-        return wide_scores(res, "zh" if lang == "id" else lang, title, used, ids=lang == "id",
-                           cur=cur, units=units)
+    if name in WIDE and {"category", "rank", "total"} <= set(cur.columns) and \
+            {"period", "unit_id", WIDE[name][0], *WIDE[name][1]} <= set(res.tables[name]):
+        return wide_sheet(res, name, "zh" if lang == "id" else lang, title, used,
+                          ids=lang == "id", cur=cur, units=units)
     df = res.tables[name]
-    if name != "totals" and "period" in df.columns and res.current_period is not None:
+    if name == "totals":
+        df = with_previous(df, res.current_period)
+    elif "period" in df.columns and res.current_period is not None:
         now = df.loc[df["period"].astype(str).isin([str(res.current_period), "all"])]
         df = now if len(now) else df
     if name != "totals" and len(df) > ROW_LIMIT:
@@ -278,31 +265,93 @@ def table_sheet(res: Results, name: str, lang: str, used: set[str],
     return Sheet(sheet_name(title, used), df, formats, freeze)
 
 
-def wide_scores(res: Results, lang: str, title: str, used: set[str], ids: bool = False,
-                cur: pd.DataFrame | None = None, units: pd.Series | None = None) -> Sheet:
-    """Units × indicators: the current period's scores, one row per unit (category, rank,
-    unit, total, then each indicator, its name beside its code; empty where it does not
-    apply), sorted by category and rank (``cur``, ``units``: as :func:`table_sheet`)."""
+def _period_key(period: str) -> tuple[int, float, str]:
+    try:
+        return 0, float(period), period
+    except ValueError:
+        return 1, 0.0, period
+
+
+def with_previous(tot: pd.DataFrame, current: Any) -> pd.DataFrame:
+    """The current period's ``totals`` with the previous period's total and rank beside each
+    unit's (``prev_total``, ``prev_rank``: the latest earlier period; empty for a unit it
+    did not evaluate); ``tot`` as it is without a current period in it.
+
+    >>> tot = pd.DataFrame({"period": ["2024", "2025", "2025"], "unit_id": ["A", "A", "B"],
+    ...                     "total": [80.0, 90.0, 70.0], "rank": [1, 1, 2]})
+    >>> with_previous(tot, "2025")[["unit_id", "prev_total", "prev_rank"]].values.tolist()
+    [['A', 80.0, 1.0], ['B', nan, nan]]
+    """
+    if current is None or not {"period", "unit_id", "total", "rank"} <= set(tot.columns):
+        return tot
+    p = tot["period"].astype(str)
+    now = tot.loc[p == str(current)]
+    earlier = sorted((q for q in p.unique() if _period_key(q) < _period_key(str(current))),
+                     key=_period_key)
+    if now.empty or not earlier:
+        return now if len(now) else tot
+    prev = tot.loc[p == earlier[-1]].drop_duplicates("unit_id").set_index("unit_id")
+    at = now.columns.get_loc("rank") + 1
+    cols = {"prev_total": now["unit_id"].map(prev["total"]).astype(float),
+            "prev_rank": now["unit_id"].map(prev["rank"]).astype(float)}
+    return pd.concat([now.iloc[:, :at], pd.DataFrame(cols, index=now.index), now.iloc[:, at:]],
+                     axis=1)
+
+
+def key_names(res: Results, key: str, ids: pd.Series, lang: str) -> dict[str, str]:
+    """The ids of the column ``key`` (one of :data:`NAMED`) in their order → their names:
+    the metadata table's order, then any other id in the order of ``ids``."""
+    table, meta_key, _ = NAMED[key]
+    names = meta_names(res, table, meta_key, lang) if table else {}
+    seen = pd.unique(ids.astype(str).to_numpy())
+    known = [k for k in names if k in set(seen)] + [k for k in seen if k not in names]
+    return {k: names.get(k, k) if table else label_or(meta_key + k, lang, k) for k in known}
+
+
+def wide_sheet(res: Results, name: str, lang: str, title: str, used: set[str],
+               ids: bool = False, cur: pd.DataFrame | None = None,
+               units: pd.Series | None = None) -> Sheet:
+    """A long table of :data:`WIDE` written one row per unit: the current period's rows,
+    category, rank, unit, total, then for each indicator (perspective, source) its figures,
+    headed by its name beside its code (``地区生产总值增速（D01）``; with several figures
+    ``官评（office）·得分``); empty where it does not apply; sorted by category and rank
+    (``cur``, ``units``: as :func:`table_sheet`; ``ids``: column names as headers)."""
+    key, figures = WIDE[name]
     cur = current_totals(res) if cur is None else cur
     units = unit_names(res, lang) if units is None else units
-    ind = res.tables["indicators"]
-    ind = ind.loc[ind["period"].astype(str) == str(res.current_period)]
-    wide = ind.pivot_table(index="unit_id", columns="indicator_id", values="score",
-                           aggfunc="first")
-    names = meta_names(res, "meta_indicators", "indicator_id", lang)
-    cols = [c for c in names if c in wide.columns] + [c for c in wide.columns if c not in names]
+    df = res.tables[name]
+    df = df.loc[df["period"].astype(str) == str(res.current_period)]
+    names = key_names(res, key, df[key], lang)
     head = sort_rows(res, cur[["category", "rank", "total"]].reset_index(), cur)
     uid = head["unit_id"].astype(str)
-    out = pd.DataFrame({"category_name": names_of(res, "category", head["category"], lang),
-                        "rank": head["rank"], "unit_id": uid,
-                        "unit_name": uid.map(units), "total": head["total"]})
-    out = pd.concat([out.reset_index(drop=True),
-                     wide.reindex(uid)[cols].reset_index(drop=True)], axis=1)
-    labels = list(out.columns[:5]) + cols if ids else \
-        [header(res, c, lang) for c in out.columns[:5]] + \
-        [f"{names.get(c, c)}（{c}）" if lang == "zh" else f"{names.get(c, c)} ({c})" for c in cols]
-    return Sheet(sheet_name(title, used), out.set_axis(labels, axis=1),
-                 ["", INT, "", "", NUM2] + [NUM2] * len(cols), 4)
+    out = {"category_name": names_of(res, "category", head["category"], lang).to_numpy(),
+           "rank": head["rank"].to_numpy(), "unit_id": uid.to_numpy(),
+           "unit_name": uid.map(units).to_numpy(), "total": head["total"].to_numpy()}
+    r = positions(pd.Index(uid), df["unit_id"].astype(str))
+    c = positions(pd.Index(list(names)), df[key].astype(str))
+    ok = (r >= 0) & (c >= 0)
+    labels = [*out] if ids else [header(res, k, lang) for k in out]
+    formats = ["", INT, "", "", NUM2]
+    grids = {}
+    for f in figures:
+        grid = np.full((len(uid), len(names)), np.nan)
+        grid[r[ok], c[ok]] = pd.to_numeric(df[f]).to_numpy(dtype=float, na_value=np.nan)[ok]
+        grids[f] = grid
+    for j, (k, kname) in enumerate(names.items()):
+        for f in figures:
+            code = f"{k}·{f}" if len(figures) > 1 else k
+            shown = f"{kname}（{k}）" if lang == "zh" else f"{kname} ({k})"
+            out[code] = grids[f][:, j]
+            labels.append(code if ids else shown if len(figures) == 1
+                          else f"{shown}·{header(res, f, lang)}")
+            formats.append(PCT if PERCENT.match(f) else NUM2)
+    return Sheet(sheet_name(title, used), pd.DataFrame(out).set_axis(labels, axis=1),
+                 formats, 4)
+
+
+def wide_scores(res: Results, lang: str, title: str, used: set[str]) -> Sheet:
+    """Units × indicators: the current period's scores (:func:`wide_sheet` of ``indicators``)."""
+    return wide_sheet(res, "indicators", lang, title, used)
 
 
 def sheet_name(text: str, used: set[str]) -> str:
@@ -313,71 +362,6 @@ def sheet_name(text: str, used: set[str]) -> str:
         out, k = f"{base[:31 - len(str(k)) - 1]}_{k}", k + 1
     used.add(out)
     return out
-
-
-# -- writing -----------------------------------------------------------------------------------
-def _values(s: pd.Series, fmt: str) -> list[Any]:
-    """A column as the writer's values: floats (NaN: empty) or text (None: empty)."""
-    if fmt:
-        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan).tolist()
-    return [None if v is None or v is pd.NA or (isinstance(v, float) and v != v) or v == ""
-            else str(v) for v in s.tolist()]
-
-
-def column_widths(sheet: Sheet) -> list[float]:
-    """Widths fitted to the header and the values (a CJK character counts two), 6 to 60."""
-    out = []
-    for j, (c, fmt) in enumerate(zip(sheet.frame.columns, sheet.formats, strict=True)):
-        s = sheet.frame.iloc[:, j].dropna()
-        if fmt:
-            v = pd.to_numeric(s, errors="coerce").abs().max() if len(s) else 0.0
-            body = len(f"{v:.2f}") + (2 if fmt == PCT else 0) if pd.notna(v) else 4
-        else:
-            u = pd.Series(s.astype(str).unique()[:20000], dtype=str)
-            body = int((u.str.len() + u.str.count(_CJK.pattern)).max()) if len(u) else 4
-        out.append(float(min(max(body + 1, display_width(str(c)) + 3, 6), 60)))
-    return out
-
-
-def _write_sheet(wb: Any, sheet: Sheet, styles: Mapping[str, Any]) -> None:
-    """One sheet: title, bold header with an autofilter, frozen panes, formatted rows."""
-    ws = wb.add_worksheet(sheet.name)
-    top = 1 if sheet.title else 0
-    for j, w in enumerate(column_widths(sheet)):
-        ws.set_column(j, j, w)
-    if sheet.title:
-        ws.write_string(0, 0, sheet.title, styles["title"])
-    ws.write_row(top, 0, [str(c) for c in sheet.frame.columns], styles["head"])
-    ws.freeze_panes(top + 1, sheet.freeze)
-    ws.autofilter(top, 0, top + max(len(sheet.frame), 1), len(sheet.frame.columns) - 1)
-    cols = [_values(sheet.frame.iloc[:, j], f) for j, f in enumerate(sheet.formats)]
-    fmts = [styles.get(f) for f in sheet.formats]
-    write_number, write_string = ws.write_number, ws.write_string
-    for i, row in enumerate(zip(*cols, strict=True), start=top + 1):
-        for j, v in enumerate(row):
-            if v is None or v != v:
-                continue
-            if fmts[j] is not None:
-                write_number(i, j, v, fmts[j])
-            else:
-                write_string(i, j, v)
-
-
-def write_sheets(sheets: Sequence[Sheet], path: str | Path, title: str) -> Path:
-    """Write ``sheets`` to the workbook ``path`` atomically (XlsxWriter, constant memory,
-    a fixed creation time); return ``path``."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_urls": False,
-                                            "strings_to_formulas": False})
-        wb.set_properties({"title": title, "author": "evalkit", "created": fixed_time()})
-        styles = {"head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
-                  "title": wb.add_format({"bold": True, "font_size": 14}),
-                  **{f: wb.add_format({"num_format": f}) for f in (NUM2, PCT, INT)}}
-        for sheet in sheets:
-            _write_sheet(wb, sheet, styles)
-        wb.close()
-    return path
 
 
 def evaluation_name(res: Results, lang: str) -> str:

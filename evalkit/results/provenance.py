@@ -7,7 +7,7 @@ checkout, and :func:`code_digest`, the SHA-256 of every evalkit module and shipp
 and the creation time. :func:`record` gathers them. The creation time is the only time in a
 Results folder: the workbook's document properties carry :func:`fixed_time`
 (``SOURCE_DATE_EPOCH`` when set, as reproducible builds do; see
-:func:`evalkit.results.excel.write_sheets`), so the same inputs and seed give the same
+:func:`evalkit.results.xlsx.write_sheets`), so the same inputs and seed give the same
 bytes. :func:`content_digest` is the
 digest of what a report reads from a Results folder, without :data:`VOLATILE` keys: an
 unchanged re-run of ``evalkit run`` leaves it unchanged.

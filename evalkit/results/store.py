@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -276,11 +277,14 @@ class Results:
         """
         folder = Path(folder)
         self.tables = {name: canonical_order(name, df) for name, df in self.tables.items()}
-        with atomic_folder(folder) as tmp:
-            for name, df in self.tables.items():
-                write_parquet(df, tmp / f"{name}.parquet")
+        with atomic_folder(folder) as tmp, ThreadPoolExecutor(1) as pool:
+            # Parquet is written by Arrow's C++ code, mostly without the GIL: beside the
+            # workbook (Python), in one thread; waited for (and its error raised) below.
+            parquet = pool.submit(lambda: [write_parquet(df, tmp / f"{name}.parquet")
+                                           for name, df in self.tables.items()])
             if excel:
                 self.to_excel(tmp / WORKBOOK, headers=headers)
+            parquet.result()
             (tmp / PROVENANCE).write_text(
                 json.dumps({**self.provenance, "tables": sorted(self.tables)},
                            ensure_ascii=False, indent=2, default=str), encoding="utf-8")
