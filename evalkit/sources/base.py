@@ -30,10 +30,11 @@ attaches its check in one way only: ``register_source(name, check_tables=...)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalkit.core.errors import EvalkitError
@@ -103,10 +104,56 @@ def tables_check_of(name: str, registry: Registry = SOURCES) -> CheckTables | No
 
 
 def period_rows(df: pd.DataFrame, period: Any) -> pd.DataFrame:
-    """Rows of ``df`` for ``period`` (all rows when the table has no ``period`` column)."""
-    if "period" not in df.columns or period is None:
-        return df
-    return df[df["period"].astype(str) == str(period)]
+    """Rows of ``df`` for ``period`` (all rows when the table has no ``period`` column or
+    ``period`` is None; see :func:`split_periods`)."""
+    return df if period is None else split_periods(df, [period])[0]
+
+
+def split_periods(df: pd.DataFrame, periods: Sequence[Any]) -> list[pd.DataFrame]:
+    """The rows of ``df`` of each period: ``df[df["period"].astype(str) == str(period)]``
+    (all of ``df`` without a ``period`` column).
+
+    When a period's rows are one run (a table sorted by period) they are taken as a slice,
+    without copying every column; the rows, values and index are the same.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"period": ["2024", "2024", "2025", "2024"], "v": [1, 2, 3, 4]})
+    >>> [f["v"].tolist() for f in split_periods(df, ["2024", 2025, "2026"])]
+    [[1, 2, 4], [3], []]
+    """
+    if "period" not in df.columns:
+        return [df for _ in periods]
+    text = df["period"].astype(str)
+    out = []
+    for period in periods:
+        mask = text == str(period)
+        pos = np.flatnonzero(mask.to_numpy()) if mask.dtype == bool else np.array([])
+        one_run = len(pos) > 0 and pos[-1] - pos[0] + 1 == len(pos)
+        out.append(df.iloc[pos[0]:pos[-1] + 1] if one_run else df[mask])
+    return out
+
+
+def isin_text(values: pd.Series | pd.Index, known: Iterable[Any]) -> np.ndarray:
+    """``values.isin(list(known))`` as a bool array.
+
+    When every known value is text, each distinct value of ``values`` is looked up once in
+    a set (pandas makes an Arrow scalar of every known value: slow for thousands of units).
+
+    Examples
+    --------
+    >>> isin_text(pd.Series(["T1", None, "T2", "T1"], dtype="str"), {"T1"}).tolist()
+    [True, False, False, True]
+    """
+    wanted = list(known)
+    if not all(isinstance(k, str) for k in wanted):
+        return np.asarray(values.isin(wanted), dtype=bool)
+    keep = set(wanted)
+    if isinstance(values, pd.Index) and values.is_unique:
+        return np.fromiter((v in keep for v in values), dtype=bool, count=len(values))
+    codes, uniq = pd.factorize(values)
+    hit = np.fromiter((u in keep for u in uniq), dtype=bool, count=len(uniq))
+    return (codes >= 0) & hit[codes] if len(uniq) else np.zeros(len(codes), dtype=bool)
 
 
 #: Keys of a source's section (at any depth) that name a data table it reads.

@@ -27,7 +27,7 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, SpecError, TableError, raise_all
 from evalkit.inputs.vocabulary import parse_ids, parse_numbers
-from evalkit.sources.base import period_rows
+from evalkit.sources.base import isin_text, split_periods
 from evalkit.sources.peer.schemes import SCHEMES, Design
 
 BALLOT = ["period", "round", "rater_id"]
@@ -77,6 +77,40 @@ def _audited(d: pd.DataFrame, mask: pd.Series, rule: str, reason: str | pd.Serie
         action="excluded")]
 
 
+def _map_by_value(text: pd.Series, mapping: Mapping[str, float]) -> pd.Series:
+    """``text.map(mapping)``, mapping each distinct value once (blanks included)."""
+    codes, uniq = pd.factorize(text, use_na_sentinel=False)
+    mapped = pd.Series(uniq, dtype=text.dtype).map(mapping)
+    return pd.Series(mapped.array.take(codes), index=text.index, name=text.name)
+
+
+def ballot_codes(d: pd.DataFrame) -> np.ndarray:
+    """The ballot (``period``, ``round``, ``rater_id``; a blank is a value) of each row, as
+    codes in order of first appearance: the groups of ``groupby(BALLOT, dropna=False)``."""
+    combined = np.zeros(len(d), dtype=np.int64)
+    for col in BALLOT:
+        codes, uniq = pd.factorize(d[col])
+        combined = pd.factorize(combined * (len(uniq) + 1) + (codes + 1))[0].astype(np.int64)
+    return combined
+
+
+def distinct_per_ballot(ballot: np.ndarray, values: pd.Series) -> np.ndarray:
+    """Per row, how many distinct values of ``values`` (blanks skipped) its ballot has:
+    ``values.groupby(ballot).transform("nunique")``."""
+    codes, uniq = pd.factorize(values)
+    ok = codes >= 0
+    pairs = pd.unique(ballot[ok] * (len(uniq) + 1) + codes[ok])
+    n = np.bincount(pairs // (len(uniq) + 1), minlength=int(ballot.max(initial=-1)) + 1)
+    return n[ballot]
+
+
+def duplicated_on_ballot(ballot: np.ndarray, values: pd.Series) -> np.ndarray:
+    """Rows whose ballot has their value of ``values`` on another row too (blanks equal):
+    ``duplicated([*BALLOT, values], keep=False)``."""
+    codes, uniq = pd.factorize(values)
+    return pd.Series(ballot * (len(uniq) + 1) + (codes + 1)).duplicated(keep=False).to_numpy()
+
+
 def _scores(d: pd.DataFrame, raw: pd.Series, text: pd.Series, unknown: pd.Series,
             config: Mapping[str, Any], labels: set[str], key: str,
             problems: list[EvalkitError]) -> pd.Series:
@@ -86,7 +120,7 @@ def _scores(d: pd.DataFrame, raw: pd.Series, text: pd.Series, unknown: pd.Series
     grades = config.get("grades")
     if grades:
         gmap = {str(k): float(v) for k, v in grades.items()}
-        score = text.map(gmap)
+        score = _map_by_value(text, gmap)
         for i in d.index[score.isna() & ~unknown][:5]:
             problems.append(TableError(f"grade {text[i]!r} is not in the grade map; expected "
                                        f"one of {list(gmap)} or {sorted(labels)}",
@@ -106,21 +140,21 @@ def _scores(d: pd.DataFrame, raw: pd.Series, text: pd.Series, unknown: pd.Series
     return num.astype(float)
 
 
-def _unit_problems(d: pd.DataFrame, units: pd.Index | None, selfr: pd.Series,
-                   self_rating: str, key: str) -> list[EvalkitError]:
-    """Unknown ratees or raters' units, and self-ratings when they are an error."""
+def _unit_problems(d: pd.DataFrame, ballot: np.ndarray, units: pd.Index | None,
+                   selfr: pd.Series, self_rating: str, key: str) -> list[EvalkitError]:
+    """Several units or groups on one ballot (``ballot``: the ballot of each row), unknown
+    ratees or raters' units, and self-ratings when they are an error."""
     problems: list[EvalkitError] = []
     for col in ("rater_unit", "rater_group"):
-        n = d[col].fillna("\0").groupby([d[c] for c in BALLOT], dropna=False).transform("nunique")
-        for i in d.index[(n > 1).to_numpy()][:3]:
+        for i in d.index[distinct_per_ballot(ballot, d[col].fillna("\0")) > 1][:3]:
             problems.append(TableError(f"rater {d.at[i, 'rater_id']!r} has several {col} values "
                                        "on one ballot; expected the same on every row",
                                        _loc(key, i, col)))
     if units is not None:
         known = set(map(str, units))
         for col in ("ratee_id", "rater_unit"):
-            badu = ~d[col].isna() & ~d[col].isin(known)
-            for i in d.index[badu.fillna(False)][:5]:
+            badu = ~d[col].isna().to_numpy() & ~isin_text(d[col], known)
+            for i in d.index[badu][:5]:
                 problems.append(TableError(f"unknown unit {d.at[i, col]!r}; expected a unit_id "
                                            "of the units table", _loc(key, i, col)))
     if self_rating == "error":
@@ -132,14 +166,15 @@ def _unit_problems(d: pd.DataFrame, units: pd.Index | None, selfr: pd.Series,
     return problems
 
 
-def _void_ballots(d: pd.DataFrame, validity: Mapping[str, Any], grades: Any) -> pd.Series:
-    """Per row, why its ballot is void (``''``: valid): the ``same_score`` and ``max_share``
-    rules, the first that applies."""
-    g = d.groupby(BALLOT, sort=False, dropna=False)["score"]
+def _void_ballots(d: pd.DataFrame, ballot: np.ndarray, validity: Mapping[str, Any],
+                  grades: Any) -> pd.Series:
+    """Per row, why its ballot (``ballot``) is void (``''``: valid): the ``same_score`` and
+    ``max_share`` rules, the first that applies."""
     void = pd.Series("", index=d.index, dtype="string")
     if validity.get("same_score"):
-        n = g.transform("size")
-        flat = (g.transform("nunique") == 1) & (n >= int(validity.get("min_items", 3)))
+        n = np.bincount(ballot, minlength=int(ballot.max(initial=-1)) + 1)[ballot]
+        flat = (distinct_per_ballot(ballot, d["score"]) == 1) & (
+            n >= int(validity.get("min_items", 3)))
         void = void.mask(flat & (void == ""), "every ratee has the same score")
     for lab, share in (validity.get("max_share") or {}).items():
         pts = float(grades[lab]) if grades and lab in grades else None
@@ -204,17 +239,20 @@ def prepare_ratings(df: pd.DataFrame, config: Mapping[str, Any], units: pd.Index
     problems: list[EvalkitError] = []
     d["score"] = _scores(d, raw, text, unknown, config, labels, key, problems)
     selfr = (d["rater_unit"] == d["ratee_id"]).fillna(False)
-    problems += _unit_problems(d, units, selfr, config.get("self_rating", "exclude"), key)
+    ballot = ballot_codes(d)
+    problems += _unit_problems(d, ballot, units, selfr, config.get("self_rating", "exclude"),
+                               key)
     raise_all(problems, "problems in the peer ratings")
     audit += _audited(d, selfr & ~unknown, "self_rating", "a unit may not rate itself")
-    d = d[~unknown & ~selfr]
-    dup = d.duplicated([*BALLOT, "ratee_id"], keep=False)
+    keep = ~unknown & ~selfr
+    d, ballot = d[keep], ballot[np.asarray(keep, dtype=bool)]
+    dup = duplicated_on_ballot(ballot, d["ratee_id"])
     if dup.any():
         i = d.index[dup][0]
         raise TableError(f"rater {d.at[i, 'rater_id']!r} rates {d.at[i, 'ratee_id']!r} more "
                          "than once on one ballot; expected one rating per ratee per round",
                          _loc(key, i, "ratee_id"))
-    void = _void_ballots(d, config.get("validity") or {}, grades)
+    void = _void_ballots(d, ballot, config.get("validity") or {}, grades)
     audit += _audited(d, void != "", "invalid_ballot", void)
     d = d[void == ""]
     cols = ["period", "round", "rater_id", "rater_unit", "rater_group", "ratee_id", "score"]
@@ -241,8 +279,7 @@ def check_peer_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame]
     if scheme in SCHEMES and isinstance(params, Mapping):    # types of the scheme's parameters
         problems += SCHEMES.check_params(scheme, params, "sources.peer.params",
                                          {"R", "design"})
-    for period in periods:
-        df = period_rows(tables[key], period)
+    for period, df in zip(periods, split_periods(tables[key], periods), strict=True):
         rnd = config.get("round", "all")
         if rnd != "all" and "round" in df.columns:
             df = df[df["round"].astype(str) == str(rnd)]

@@ -26,6 +26,7 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.inputs.vocabulary import excel_rows, parse_numbers
+from evalkit.sources.base import isin_text, split_periods
 from evalkit.sources.survey.codebook import Codebook, parse_codebook
 from evalkit.sources.survey.scales import normalise_code
 
@@ -101,7 +102,7 @@ class _Problems:
     def unknown(self, codes: np.ndarray, uniq: pd.Index, known: Any, col: str, what: str,
                 expected: str) -> None:
         """The rows whose value of ``col`` (codes into ``uniq``) is not among ``known``."""
-        bad_u = ~uniq.isin(list(known))
+        bad_u = ~isin_text(uniq, known)
         if bad_u.any():
             mask = np.isin(codes, np.flatnonzero(bad_u))
             self.add(mask, col, f"{what} {sorted(uniq[bad_u])[:10]} not in the spec "
@@ -136,7 +137,7 @@ def _encode_ids(df: pd.DataFrame, codebook: Codebook, units: Sequence[Any] | pd.
         unit_list = pd.Index(units).astype(str)
         pb.unknown(ids.unit, ids.units, unit_list, "unit_id", "unit(s)",
                    "units table of the period")
-        full = unit_list.append(ids.units[~ids.units.isin(unit_list)])
+        full = unit_list.append(ids.units[~isin_text(ids.units, unit_list)])
         unit = full.get_indexer(ids.units)[ids.unit] if len(ids.units) else ids.unit
         ids.unit = np.where(enc["unit_id"][0] < 0, -1, unit)
         ids.units = full
@@ -384,10 +385,9 @@ def check_survey_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFram
         return []  # a codebook problem is reported by the section's own validation
     df = tables[key].assign(_row=excel_rows(tables[key]))
     problems: list[EvalkitError] = []
-    for period in periods:
+    for rows in split_periods(df, periods):
         try:
-            encode(df[df["period"].astype(str) == period] if "period" in df.columns else df,
-                   cb, pd.Index(units.index.astype(str)), key)
+            encode(rows, cb, pd.Index(units.index.astype(str)), key)
         except EvalkitError as err:
             problems += err.problems if isinstance(err, ProblemList) else [err]
     return list({str(e): e for e in problems}.values())

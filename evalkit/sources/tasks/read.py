@@ -26,6 +26,7 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError, ProblemList, TableError, raise_all
 from evalkit.inputs.vocabulary import excel_rows, parse_booleans, parse_ids, parse_numbers
+from evalkit.sources.base import split_periods
 from evalkit.sources.tasks.config import PROGRESS_DEFAULTS, TASKS_DEFAULTS
 from evalkit.sources.tasks.months import month_numbers, quote_rows
 from evalkit.sources.tasks.progress import read_progress
@@ -222,15 +223,14 @@ def check_tasks_tables(config: dict[str, Any], tables: Mapping[str, pd.DataFrame
             return [TableError(f"no period column, and the evaluation has periods {periods} "
                                f"while the planned months fall in {years}; add a period "
                                "column", tables[key].attrs.get("source") or key)]
-    for period in periods:
-        if key in tables:
-            raw = tables[key]
-            raw = raw[raw["period"].astype(str) == period] if "period" in raw.columns else raw
-            _collect(problems, read_ledger, raw, months=months, units=known, name=key)
-        if prog is not None and pkey in tables:
-            p = tables[pkey]
-            p = p[p["period"].astype(str) == period] if "period" in p.columns else p
-            _collect(problems, read_progress, p, units=known,
+    ledgers = split_periods(tables[key], periods) if key in tables else []
+    progress = split_periods(tables[pkey], periods) if prog is not None and pkey in tables \
+        else []
+    for i in range(len(periods)):
+        if ledgers:
+            _collect(problems, read_ledger, ledgers[i], months=months, units=known, name=key)
+        if progress:
+            _collect(problems, read_progress, progress[i], units=known,
                      name=tables[pkey].attrs.get("source") or pkey,
                      months=int(prog.get("months", PROGRESS_DEFAULTS["months"])))
     return list({str(e): e for e in problems}.values())
