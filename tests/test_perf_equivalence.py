@@ -4,9 +4,10 @@ Each fast path is checked against the plain computation it stands for, on random
 mixing the awkward cells (blanks, full-width text, surrounding spaces, control characters,
 numbers in text columns, missing values of every kind): ids parsed once per distinct value
 (:func:`evalkit.inputs.vocabulary.parse_ids`), month numbers once per distinct (month,
-period) pair (:func:`evalkit.sources.tasks.months.month_numbers`), and the canonical row
+period) pair (:func:`evalkit.sources.tasks.months.month_numbers`), the canonical row
 order of saved tables with its already-in-order check
-(:func:`evalkit.results.store.canonical_order`).
+(:func:`evalkit.results.store.canonical_order`), and the text check of
+:func:`evalkit.inputs.tables.normalise_table` (text columns only, Excel rows found once).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.inputs.vocabulary import _one_id, parse_ids
+from evalkit.inputs.tables import normalise_table
+from evalkit.inputs.vocabulary import _one_id, cell_problems, check_text, parse_ids
 from evalkit.results.excel import each_value
 from evalkit.results.store import (
     _sort_frame,
@@ -175,3 +177,25 @@ def test_positions_by_hash_as_by_distinct_value(seed: int) -> None:
     assert arrow.tolist() == plain.tolist()
     expect = [list(index).index(v) if v in set(index) else -1 for v in ids]
     assert arrow.tolist() == expect
+
+
+def test_normalise_checks_text_as_every_column() -> None:
+    # normalise_table finds the Excel rows once and runs check_text on text columns only:
+    # the problems are those of check_text run on every free column, rows as the index says
+    bad = "a\x0bb"
+    df = pd.DataFrame({
+        "unit_id": [" T01", None, "T02", None], "note": ["x", None, bad, None],
+        "obj": pd.Series([1, bad, 2.5, None], dtype=object),
+        "cat": pd.Categorical([bad, "x", None, None]), "f": [1.0, np.nan, 2.0, np.nan],
+        "F": pd.array([1.0, None, 2.0, None], dtype="Float64"),
+        "t": pd.to_datetime(["2025-01-01", None, "2025-01-02", None]),
+        "b": pd.array([True, None, False, None], dtype="boolean")}, index=[0, 1, 5, 6])
+    df.iloc[3] = None                                           # a blank row, skipped
+    problems: list[Any] = []
+    out = normalise_table(df, "leaders", problems)
+    assert out.index.tolist() == [0, 1, 5]
+    plain = [str(p) for c in ["note", "obj", "cat", "f", "F", "t", "b"]
+             for p in cell_problems(check_text(out[c]), "leaders", c, out.index.to_numpy() + 2)]
+    assert [str(p) for p in problems if "unit_id" not in str(p)] == plain
+    assert len(plain) == 2 and "row 7, column 'note'" in plain[0]
+    assert any("empty unit_id in row 3" in str(p) for p in problems)

@@ -67,9 +67,10 @@ COLUMN_RULES: dict[str, tuple[str, int]] = {
     "actual_pct": ("percent", 0), "highlight": ("boolean", 0)}
 
 
-def _ids(df: pd.DataFrame, col: str, problems: list[EvalkitError]) -> pd.Series:
+def _ids(df: pd.DataFrame, col: str, problems: list[EvalkitError], excel: np.ndarray
+         ) -> pd.Series:
     parsed = parse_ids(df[col])
-    src, excel = df.attrs.get("source", "table"), excel_rows(df)
+    src = df.attrs.get("source", "table")
     problems += cell_problems(parsed, src, col, excel)
     df.attrs.setdefault("_bad", {})[col] = parsed.bad
     changed = parsed.changed[~parsed.bad].sum() if parsed.changed is not None else 0
@@ -78,9 +79,10 @@ def _ids(df: pd.DataFrame, col: str, problems: list[EvalkitError]) -> pd.Series:
     return parsed.values
 
 
-def _periods(df: pd.DataFrame, problems: list[EvalkitError]) -> pd.Series:
+def _periods(df: pd.DataFrame, problems: list[EvalkitError], excel: np.ndarray
+             ) -> pd.Series:
     parsed = parse_periods(df["period"])
-    src, excel = df.attrs.get("source", "table"), excel_rows(df)
+    src = df.attrs.get("source", "table")
     problems += cell_problems(parsed, src, "period", excel)
     blank = (parsed.values.isna() & ~parsed.bad).to_numpy(dtype=bool)
     if blank.any():
@@ -90,10 +92,11 @@ def _periods(df: pd.DataFrame, problems: list[EvalkitError]) -> pd.Series:
     return parsed.values
 
 
-def _ruled(df: pd.DataFrame, col: str, problems: list[EvalkitError]) -> pd.Series:
+def _ruled(df: pd.DataFrame, col: str, problems: list[EvalkitError], excel: np.ndarray
+           ) -> pd.Series:
     """A column of :data:`COLUMN_RULES` parsed by the vocabulary (bad cells named)."""
     kind, lo = COLUMN_RULES[col]
-    src, excel = df.attrs.get("source", "table"), excel_rows(df)
+    src = df.attrs.get("source", "table")
     parsed = parse_booleans(df[col]) if kind == "boolean" else parse_numbers(df[col])
     problems += cell_problems(parsed, src, col, excel)
     if kind == "boolean":
@@ -110,10 +113,11 @@ def _ruled(df: pd.DataFrame, col: str, problems: list[EvalkitError]) -> pd.Serie
     return v.where(~bad & ~parsed.bad).astype("Int64" if kind == "count" else float)
 
 
-def _blank_ids(df: pd.DataFrame, col: str, problems: list[EvalkitError]) -> None:
+def _blank_ids(df: pd.DataFrame, col: str, problems: list[EvalkitError], excel: np.ndarray
+               ) -> None:
     blank = df[col].isna().to_numpy(dtype=bool) & ~df.attrs.get("_bad", {}).get(col, False)
     if blank.any():
-        problems.append(TableError(f"empty {col} in {rows(blank, excel_rows(df))}; every "
+        problems.append(TableError(f"empty {col} in {rows(blank, excel)}; every "
                                    "record needs it", f"{df.attrs.get('source', 'table')}, "
                                    f"column {col!r}"))
 
@@ -134,18 +138,20 @@ def normalise_table(df: pd.DataFrame, key: str, problems: list[EvalkitError]) ->
     out = df[~blank].copy()
     out.attrs = {**attrs, "key": key}
     note(out, key, "blank rows skipped", int(blank.sum()), "blank rows are not records")
+    excel = excel_rows(out)
     for col in out.columns:
         if col == "period":
-            out[col] = _periods(out, problems)
+            out[col] = _periods(out, problems, excel)
         elif col in ID_COLUMNS:
-            out[col] = _ids(out, col, problems)
+            out[col] = _ids(out, col, problems, excel)
             if col in REQUIRED_IDS and key not in ("units", "values"):
-                _blank_ids(out, col, problems)
+                _blank_ids(out, col, problems, excel)
         elif col in COLUMN_RULES:
-            out[col] = _ruled(out, col, problems)
-        else:
+            out[col] = _ruled(out, col, problems, excel)
+        elif pd.api.types.is_object_dtype(out[col].dtype) or \
+                pd.api.types.is_string_dtype(out[col].dtype):
             problems += cell_problems(check_text(out[col]), attrs.get("source", key), col,
-                                      excel_rows(out))
+                                      excel)
     out.attrs.pop("_bad", None)
     return out
 
