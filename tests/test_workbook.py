@@ -194,6 +194,13 @@ def test_filter_frozen_panes_and_widths(books):
     longest = max(display_width(str(r[head.index("单位名称")])) for r in rows(ws)[1:])
     assert ws.column_dimensions[col].width >= longest  # a CJK character counts two
     assert wb["指标得分"].freeze_panes == "E2"
+    # a long header over a column of numbers wraps, on a header row tall enough for it
+    ws = wb["评价来源"]
+    cell = next(c for c in ws[1] if c.value == "官评（绩效办考核）（office）·实际权重")
+    width = next(d.width for d in ws.column_dimensions.values()   # ranges of equal widths
+                 if d.min <= cell.column <= d.max)
+    assert width < display_width(cell.value) and cell.alignment.wrap_text
+    assert ws.row_dimensions[1].height >= 15 * -(-display_width(cell.value) // (width - 3))
 
 
 def test_long_tables_say_where_their_rows_are(res, tmp_path):

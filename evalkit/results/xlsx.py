@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from evalkit.core.atomic import atomic_path
 from evalkit.results.provenance import fixed_time
 
 NUM2, PCT, INT = "0.00", "0.00%", "0"
+#: A header wider than this (display columns) wraps instead of widening its column.
+HEADER_WIDTH = 18
 _CJK = re.compile(r"[\u2e80-\uffff]")
 
 
@@ -58,7 +61,9 @@ def _values(s: pd.Series, fmt: str) -> list[Any]:
 
 
 def column_widths(sheet: Sheet) -> list[float]:
-    """Widths fitted to the header and the values (a CJK character counts two), 6 to 60."""
+    """Widths fitted to the values and the header (a CJK character counts two), 6 to 60; a
+    header wider than :data:`HEADER_WIDTH` wraps (``官评（绩效办考核）（office）·实际权重``
+    over a column of numbers) rather than widening its column."""
     out = []
     for j, (c, fmt) in enumerate(zip(sheet.frame.columns, sheet.formats, strict=True)):
         s = sheet.frame.iloc[:, j].dropna()
@@ -68,16 +73,30 @@ def column_widths(sheet: Sheet) -> list[float]:
         else:
             u = pd.Series(s.astype(str).unique()[:20000], dtype=str)
             body = int((u.str.len() + u.str.count(_CJK.pattern)).max()) if len(u) else 4
-        out.append(float(min(max(body + 1, display_width(str(c)) + 3, 6), 60)))
+        head = min(display_width(str(c)), HEADER_WIDTH) + 3       # + the filter's arrow
+        out.append(float(min(max(body + 1, head, 6), 60)))
     return out
+
+
+def header_lines(sheet: Sheet, widths: Sequence[float]) -> int:
+    """The lines the tallest wrapped header takes in columns of ``widths``.
+
+    >>> header_lines(Sheet("s", pd.DataFrame(columns=["总分", "a" * 30]), ["", ""]), [8, 21])
+    2
+    """
+    return max([1] + [math.ceil(display_width(str(c)) / max(w - 3, 1))
+                      for c, w in zip(sheet.frame.columns, widths, strict=True)])
 
 
 def _write_sheet(wb: Any, sheet: Sheet, styles: Mapping[str, Any]) -> None:
     """One sheet: title, bold header with an autofilter, frozen panes, formatted rows."""
     ws = wb.add_worksheet(sheet.name)
     top = 1 if sheet.title else 0
-    for j, w in enumerate(column_widths(sheet)):
+    widths = column_widths(sheet)
+    for j, w in enumerate(widths):
         ws.set_column(j, j, w)
+    if (lines := header_lines(sheet, widths)) > 1:     # a height set: every reader shows it
+        ws.set_row(top, 15 * lines + 3)
     if sheet.title:
         ws.write_string(0, 0, sheet.title, styles["title"])
     ws.write_row(top, 0, [str(c) for c in sheet.frame.columns], styles["head"])
@@ -104,7 +123,8 @@ def write_sheets(sheets: Sequence[Sheet], path: str | Path, title: str) -> Path:
         wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_urls": False,
                                             "strings_to_formulas": False})
         wb.set_properties({"title": title, "author": "evalkit", "created": fixed_time()})
-        styles = {"head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
+        styles = {"head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1,
+                                         "text_wrap": True, "valign": "top"}),
                   "title": wb.add_format({"bold": True, "font_size": 14}),
                   **{f: wb.add_format({"num_format": f}) for f in (NUM2, PCT, INT)}}
         for sheet in sheets:
