@@ -339,7 +339,7 @@ def wide_sheet(res: Results, name: str, lang: str, title: str, used: set[str],
         grids[f] = grid
     for j, (k, kname) in enumerate(names.items()):
         for f in figures:
-            code = f"{k}·{f}" if len(figures) > 1 else k
+            code = f"{k}.{f}" if len(figures) > 1 else k
             shown = f"{kname}（{k}）" if lang == "zh" else f"{kname} ({k})"
             out[code] = grids[f][:, j]
             labels.append(code if ids else shown if len(figures) == 1
