@@ -138,9 +138,9 @@ def test_sorted_by_category_and_rank(books, res):
     assert keys == sorted(keys)
 
 
-def test_totals_show_the_previous_period_beside_the_current(books, res):
-    """总分排名 holds the current period's units, each with its total and rank of the latest
-    earlier period (from the Parquet totals), empty for a unit that period did not have."""
+def test_totals_show_the_previous_period_beside_the_current(books, res, tmp_path):
+    """总分排名 holds the current period's units, each with its total and rank of its latest
+    earlier period (from the Parquet totals); empty for a unit new this period."""
     tot = res.tables["totals"]
     periods = sorted(tot["period"].astype(str).unique(), key=int)
     assert len(periods) >= 2 and periods[-1] == res.current_period
@@ -151,11 +151,17 @@ def test_totals_show_the_previous_period_beside_the_current(books, res):
     assert head.index("上期总分") == head.index("类别排名") + 1
     for r in body:
         u = r[head.index("单位代码")]
-        if u in prev.index:
-            assert r[head.index("上期总分")] == pytest.approx(prev.loc[u, "total"])
-            assert r[head.index("上期类别排名")] == prev.loc[u, "rank"]
-        else:
-            assert r[head.index("上期总分")] is None
+        assert r[head.index("上期总分")] == pytest.approx(prev.loc[u, "total"])
+        assert r[head.index("上期类别排名")] == prev.loc[u, "rank"]
+    # a unit without a row in the previous period: its cells are empty, not another's
+    new = body[0][head.index("单位代码")]
+    lean = Results({**res.tables, "totals": tot[~((tot["period"].astype(str) == periods[-2])
+                                                  & (tot["unit_id"] == new))]},
+                   res.provenance, res.spec)
+    head2, *body2 = rows(openpyxl.load_workbook(lean.to_excel(tmp_path / "lean.xlsx"),
+                                                read_only=True)["总分排名"])
+    shown = {r[head2.index("单位代码")]: r[head2.index("上期总分")] for r in body2}
+    assert shown[new] is None and sum(v is None for v in shown.values()) == 1
     assert cell_formats(wb["总分排名"])["上期类别排名"] == {"0"}
 
 

@@ -4,7 +4,7 @@
 lists every table, its keys and the meaning of each column.
 """
 
-from evalkit.results.schema import TABLES, TableSchema
-from evalkit.results.store import Results, sort_periods
+from evalkit.results.schema import TABLES, TableSchema, sort_periods
+from evalkit.results.store import Results
 
 __all__ = ["TABLES", "Results", "TableSchema", "sort_periods"]

@@ -38,8 +38,8 @@ from evalkit.core.labels import (
     sheet_label,
     t,
 )
-from evalkit.inputs.tables import positions
-from evalkit.results.schema import sheet_order
+from evalkit.inputs.tables import as_matrix
+from evalkit.results.schema import sheet_order, sort_periods
 from evalkit.results.workbook_labels import SHEETS  # noqa: F401  (registers the labels)
 from evalkit.results.xlsx import INT, NUM2, PCT, Sheet, write_sheets
 
@@ -265,32 +265,29 @@ def table_sheet(res: Results, name: str, lang: str, used: set[str],
     return Sheet(sheet_name(title, used), df, formats, freeze)
 
 
-def _period_key(period: str) -> tuple[int, float, str]:
-    try:
-        return 0, float(period), period
-    except ValueError:
-        return 1, 0.0, period
-
-
 def with_previous(tot: pd.DataFrame, current: Any) -> pd.DataFrame:
-    """The current period's ``totals`` with the previous period's total and rank beside each
-    unit's (``prev_total``, ``prev_rank``: the latest earlier period; empty for a unit it
-    did not evaluate); ``tot`` as it is without a current period in it.
+    """The current period's ``totals`` with each unit's total and rank of its latest earlier
+    period beside (``prev_total``, ``prev_rank``; empty for a unit new this period: the
+    unit report's change table takes the same period); ``tot`` as it is without a current
+    period in it. Periods in time order by :func:`~evalkit.results.schema.sort_periods`.
 
-    >>> tot = pd.DataFrame({"period": ["2024", "2025", "2025"], "unit_id": ["A", "A", "B"],
-    ...                     "total": [80.0, 90.0, 70.0], "rank": [1, 1, 2]})
+    >>> tot = pd.DataFrame({"period": ["2023", "2024", "2025", "2025", "2025"],
+    ...                     "unit_id": ["C", "A", "A", "B", "C"],
+    ...                     "total": [60.0, 80.0, 90.0, 70.0, 75.0], "rank": [3, 1, 1, 2, 3]})
     >>> with_previous(tot, "2025")[["unit_id", "prev_total", "prev_rank"]].values.tolist()
-    [['A', 80.0, 1.0], ['B', nan, nan]]
+    [['A', 80.0, 1.0], ['B', nan, nan], ['C', 60.0, 3.0]]
     """
     if current is None or not {"period", "unit_id", "total", "rank"} <= set(tot.columns):
         return tot
     p = tot["period"].astype(str)
     now = tot.loc[p == str(current)]
-    earlier = sorted((q for q in p.unique() if _period_key(q) < _period_key(str(current))),
-                     key=_period_key)
-    if now.empty or not earlier:
+    order = {q: i for i, q in enumerate(sort_periods(tot["period"].dropna()))}
+    rank = p.map(order)
+    before = tot.loc[rank < order.get(str(current), -1)]
+    if now.empty or before.empty:
         return now if len(now) else tot
-    prev = tot.loc[p == earlier[-1]].drop_duplicates("unit_id").set_index("unit_id")
+    prev = before.iloc[np.argsort(rank[before.index].to_numpy(), kind="stable")] \
+        .drop_duplicates("unit_id", keep="last").set_index("unit_id")
     at = now.columns.get_loc("rank") + 1
     cols = {"prev_total": now["unit_id"].map(prev["total"]).astype(float),
             "prev_rank": now["unit_id"].map(prev["rank"]).astype(float)}
@@ -327,16 +324,11 @@ def wide_sheet(res: Results, name: str, lang: str, title: str, used: set[str],
     out = {"category_name": names_of(res, "category", head["category"], lang).to_numpy(),
            "rank": head["rank"].to_numpy(), "unit_id": uid.to_numpy(),
            "unit_name": uid.map(units).to_numpy(), "total": head["total"].to_numpy()}
-    r = positions(pd.Index(uid), df["unit_id"].astype(str))
-    c = positions(pd.Index(list(names)), df[key].astype(str))
-    ok = (r >= 0) & (c >= 0)
     labels = [*out] if ids else [header(res, k, lang) for k in out]
     formats = ["", INT, "", "", NUM2]
-    grids = {}
-    for f in figures:
-        grid = np.full((len(uid), len(names)), np.nan)
-        grid[r[ok], c[ok]] = pd.to_numeric(df[f]).to_numpy(dtype=float, na_value=np.nan)[ok]
-        grids[f] = grid
+    long = df.rename(columns={key: "indicator_id"})           # as_matrix's names
+    grids = {f: as_matrix(long.assign(value=long[f]), res.current_period, pd.Index(uid),
+                          list(names)).to_numpy() for f in figures}
     for j, (k, kname) in enumerate(names.items()):
         for f in figures:
             code = f"{k}.{f}" if len(figures) > 1 else k

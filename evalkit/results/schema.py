@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -375,3 +376,19 @@ def markdown(names: Iterable[str] | None = None) -> str:
         parts.append(f"### `{name}` ({kind})\n\n{ts.meaning} Keys: {keys}.\n\n"
                      f"| column | meaning |\n| --- | --- |\n{rows}\n")
     return "\n".join(parts)
+
+
+def sort_periods(periods: Iterable[Any]) -> list[str]:
+    """Distinct periods as text in time order: as numbers when every one is a number, else as
+    text.
+
+    Examples
+    --------
+    >>> sort_periods([2025, "9", 10, "2025"])
+    ['9', '10', '2025']
+    """
+    texts = list(dict.fromkeys(str(p) for p in periods))
+    try:
+        return sorted(texts, key=float)
+    except ValueError:
+        return sorted(texts)

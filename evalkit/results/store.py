@@ -33,7 +33,6 @@ True
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,7 @@ from evalkit.core.labels import check_lang
 from evalkit.results.excel import write_workbook
 from evalkit.results.manifest import verify, write_manifest
 from evalkit.results.provenance import PROVENANCE, WORKBOOK
-from evalkit.results.schema import TABLES, check
+from evalkit.results.schema import TABLES, check, sort_periods
 
 #: pyarrow writer options, pinned so the same table gives the same bytes.
 PARQUET_OPTIONS: dict[str, Any] = {
@@ -72,22 +71,6 @@ def inert(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
-
-
-def sort_periods(periods: Iterable[Any]) -> list[str]:
-    """Distinct periods as text in time order: as numbers when every one is a number, else as
-    text.
-
-    Examples
-    --------
-    >>> sort_periods([2025, "9", 10, "2025"])
-    ['9', '10', '2025']
-    """
-    texts = list(dict.fromkeys(str(p) for p in periods))
-    try:
-        return sorted(texts, key=float)
-    except ValueError:
-        return sorted(texts)
 
 
 def _is_text(col: pd.Series) -> bool:

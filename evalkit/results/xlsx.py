@@ -51,7 +51,6 @@ class Sheet:
     title: str = ""
 
 
-
 def _values(s: pd.Series, fmt: str) -> list[Any]:
     """A column as the writer's values: floats (NaN: empty) or text (None: empty)."""
     if fmt:

@@ -39,6 +39,7 @@ import pandas as pd
 
 from evalkit.core.errors import EvalkitError
 from evalkit.core.registry import Registry
+from evalkit.inputs.tables import positions
 
 
 @dataclass
@@ -137,8 +138,9 @@ def split_periods(df: pd.DataFrame, periods: Sequence[Any]) -> list[pd.DataFrame
 def isin_text(values: pd.Series | pd.Index, known: Iterable[Any]) -> np.ndarray:
     """``values.isin(list(known))`` as a bool array.
 
-    When every known value is text, each distinct value of ``values`` is looked up once in
-    a set (pandas makes an Arrow scalar of every known value: slow for thousands of units).
+    When every known value is text, each distinct value of ``values`` is looked up once, by
+    :func:`evalkit.inputs.tables.positions` (pandas makes an Arrow scalar of every known
+    value: slow for thousands of units).
 
     Examples
     --------
@@ -148,12 +150,7 @@ def isin_text(values: pd.Series | pd.Index, known: Iterable[Any]) -> np.ndarray:
     wanted = list(known)
     if not all(isinstance(k, str) for k in wanted):
         return np.asarray(values.isin(wanted), dtype=bool)
-    keep = set(wanted)
-    if isinstance(values, pd.Index) and values.is_unique:
-        return np.fromiter((v in keep for v in values), dtype=bool, count=len(values))
-    codes, uniq = pd.factorize(values)
-    hit = np.fromiter((u in keep for u in uniq), dtype=bool, count=len(uniq))
-    return (codes >= 0) & hit[codes] if len(uniq) else np.zeros(len(codes), dtype=bool)
+    return positions(pd.Index(list(dict.fromkeys(wanted)), dtype="str"), values) >= 0
 
 
 #: Keys of a source's section (at any depth) that name a data table it reads.
